@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: MIT */
+/* libgpuvm: the umbrella header; includes every public header. */
+#ifndef GPUVM_H
+#define GPUVM_H
+
+#include <gpuvm/common.h>
+#include <gpuvm/vm.h>
+#include <gpuvm/bo.h>
+#include <gpuvm/va.h>
+#include <gpuvm/ops.h>
+
+#endif /* GPUVM_H */
