@@ -37,6 +37,16 @@ void gpuvm__index_fini(struct gpuvm_va_index *ix, const struct gpuvm_allocator *
 int gpuvm__index_insert(struct gpuvm_va_index *ix, const struct gpuvm_allocator *a,
 			struct gpuva *va, bool use_reserve);
 
+/*
+ * Make sure the next @inserts inserts (with the same @use_reserve) will not
+ * allocate, as long as nothing else consumes cached nodes in between:
+ * tops the cache up to gpuvm__index_need(ix, inserts) usable nodes.
+ * Returns 0 or -ENOMEM; on -ENOMEM nothing changed (the cache is as before).
+ * Used by gpuva_remap(), which must not fail after removing the old mapping.
+ */
+int gpuvm__index_prepare(struct gpuvm_va_index *ix, const struct gpuvm_allocator *a,
+			 unsigned int inserts, bool use_reserve);
+
 /* Remove @va, which must be in the index. Never allocates or frees. */
 void gpuvm__index_remove(struct gpuvm_va_index *ix, struct gpuva *va);
 

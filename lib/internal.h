@@ -25,6 +25,15 @@ void gpuvm__free(const struct gpuvm_allocator *a, void *ptr, size_t size);
  */
 bool gpuvm__opts_valid(const void *opts, size_t known);
 
+/* gpuva::state_ bits */
+#define GPUVA__STATE_INSERTED 1u
+
+/* Insert with validity and overlap checks; @use_reserve lets the index use reserved nodes. */
+int gpuvm__va_insert(struct gpuvm *vm, struct gpuva *va, bool use_reserve);
+
+/* Free cached index nodes when far more are cached than reserved (list mode calls it). */
+void gpuvm__index_maybe_trim(struct gpuvm *vm);
+
 /* Debug builds check the whole VM after each mutation (GPUVM_DEBUG). */
 #ifdef GPUVM_DEBUG
 void gpuvm__debug_verify(const struct gpuvm *vm, const char *where);

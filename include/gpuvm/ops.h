@@ -314,7 +314,8 @@ GPUVM_EXPORT void gpuva_ops_free(struct gpuvm *vm, struct gpuva_ops *ops);
 /**
  * gpuva_map() - apply a map op: initialize @va from @op and insert it.
  * @vm: the VM.
- * @va: a mapping that is not inserted.
+ * @va: a mapping that is not inserted: zeroed memory, or initialized by
+ *	gpuva_init() (its previous content is overwritten).
  * @op: the op.
  *
  * Returns: 0, or an error of gpuva_insert() (@va is then not inserted, but
@@ -336,9 +337,11 @@ GPUVM_EXPORT int gpuva_map(struct gpuvm *vm, struct gpuva *va,
  * The old mapping is removed but neither unlinked nor freed: that is the
  * caller's (usually: link @prev and @next, then unlink the old one).
  *
- * Returns: 0, or -EINVAL (NULL @op or unmap, a piece without its mapping,
- * old mapping not inserted), -ENOMEM (nodes could not be had; nothing
- * changed). Pieces are checked before anything changes.
+ * Returns: 0, or -EINVAL (NULL @op or unmap, a piece without its mapping or
+ * whose mapping is inserted, @prev == @next, a piece that is empty or not
+ * inside the old mapping, pieces that overlap, old mapping not inserted),
+ * -ENOMEM (nodes could not be had). On error nothing changed: everything is
+ * checked and the index nodes are secured before the old mapping goes.
  *
  * Context: Any context when index nodes are reserved; may allocate
  * otherwise.

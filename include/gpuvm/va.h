@@ -41,7 +41,7 @@ enum gpuva_flags {
 
 /**
  * struct gpuva - a mapping.
- * @vm: the VM it is inserted in, NULL while not inserted.
+ * @vm: the VM it was last inserted in (NULL after gpuva_init()).
  * @va.addr: start address.
  * @va.range: size.
  * @gem.offset: offset into the object (carried by arithmetic for sparse
@@ -49,6 +49,8 @@ enum gpuva_flags {
  * @gem.owner_: private: the gem, or the vm_bo with bit 0 set when linked.
  * @gem.entry: node in the vm_bo's list of mappings.
  * @flags: &enum gpuva_flags.
+ * @state_: private: whether the mapping is inserted. @vm stays set after
+ *	removal, as in the kernel.
  */
 struct gpuva {
 	struct gpuvm *vm;
@@ -62,7 +64,7 @@ struct gpuva {
 		struct gpuvm_list entry;
 	} gem;
 	uint32_t flags;
-	uint32_t reserved_;
+	uint32_t state_;
 };
 
 #define GPUVA__OWNER_IS_VM_BO ((uintptr_t)1)
@@ -117,8 +119,9 @@ static inline uint64_t gpuva_end(const struct gpuva *va)
  * @obj: the object, or NULL for a sparse mapping.
  * @offset: offset into @obj.
  *
- * Clears @va->vm, the link and the flags. Does not validate: gpuva_insert()
- * does.
+ * Clears @va->vm, the link, the flags and the inserted state. Does not
+ * validate: gpuva_insert() does. Must not be called on an inserted or linked
+ * mapping.
  *
  * Context: Any context.
  */
@@ -133,7 +136,7 @@ GPUVM_EXPORT void gpuva_init(struct gpuva *va, uint64_t addr, uint64_t range,
  * Returns: 0, or
  * -EINVAL: NULL argument, zero range, or a range gpuvm_range_valid() refuses;
  * -EEXIST: the range intersects an existing mapping;
- * -EBUSY: @va is already inserted (its vm is set);
+ * -EBUSY: @va is already inserted;
  * -ENOMEM: the index needed a node and none could be had.
  * On error nothing changed.
  *
@@ -180,9 +183,13 @@ GPUVM_EXPORT struct gpuva *gpuva_find_first(const struct gpuvm *vm,
 					    uint64_t addr, uint64_t range);
 
 /**
- * gpuva_find_prev() - the mapping that ends exactly at @start.
+ * gpuva_find_prev() - the mapping that holds the byte before @start.
  *
- * Returns: the mapping, or NULL (also when there is a gap before @start).
+ * When @start is the start of a mapping, that is the adjacent mapping that
+ * ends at @start. The kernel's version can return the mapping at @start
+ * itself when there is a gap before it; this one cannot (docs/porting.md).
+ *
+ * Returns: the mapping, or NULL (a gap before @start, or @start == 0).
  *
  * Context: Any context; serialize against changes of the tree.
  */
@@ -190,9 +197,13 @@ GPUVM_EXPORT struct gpuva *gpuva_find_prev(const struct gpuvm *vm,
 					   uint64_t start);
 
 /**
- * gpuva_find_next() - the mapping that starts exactly at @end.
+ * gpuva_find_next() - the mapping that holds the byte at @end.
  *
- * Returns: the mapping, or NULL (also when there is a gap after @end).
+ * When @end is the end of a mapping, that is the adjacent mapping that starts
+ * at @end. The kernel's version also looks at the byte after @end and can
+ * return a mapping that starts one byte later; this one cannot.
+ *
+ * Returns: the mapping, or NULL (a gap at @end).
  *
  * Context: Any context; serialize against changes of the tree.
  */

@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: MIT */
+/* struct gpuvm: init/fini, references, range checks, index reservations, verification. */
+#include "internal.h"
+#include "index.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define GPUVM__KNOWN_FLAGS (GPUVM_RESV_PROTECTED | GPUVM_IMMEDIATE_MODE)
+
+/* Cached index nodes beyond the reserved ones that list mode lets pile up before trimming. */
+#define GPUVM__CACHE_SLACK 256
+
+static bool sum_fits(uint64_t a, uint64_t b)
+{
+	/* a + b <= 2^64 - 1: a sum of exactly 2^64 does not fit either */
+	return b <= UINT64_MAX - a;
+}
+
+static bool ops_valid(const struct gpuvm_ops *ops)
+{
+	if (!ops)
+		return true;
+	if (!gpuvm__opts_valid(ops, sizeof(*ops)))
+		return false;
+	if (!ops->op_alloc != !ops->op_free)
+		return false;
+	if (!ops->vm_bo_alloc != !ops->vm_bo_free)
+		return false;
+	return true;
+}
+
+int gpuvm_init(struct gpuvm *vm, const struct gpuvm_init_opts *opts)
+{
+	const uint32_t driver_bits = GPUVM_USERBITS - 1;
+
+	if (!vm || !opts || !gpuvm__opts_valid(opts, sizeof(*opts)))
+		return -EINVAL;
+	if (opts->flags & driver_bits & ~(uint32_t)GPUVM__KNOWN_FLAGS)
+		return -EINVAL;
+	if (!sum_fits(opts->start, opts->range) ||
+	    !sum_fits(opts->reserve_addr, opts->reserve_range))
+		return -EINVAL;
+	if (opts->alloc && !opts->alloc->alloc != !opts->alloc->free)
+		return -EINVAL;
+	if (!ops_valid(opts->ops))
+		return -EINVAL;
+
+	memset(vm, 0, sizeof(*vm));
+	vm->name = opts->name;
+	vm->flags = opts->flags;
+	vm->refcount = 1;
+	vm->mm_start = opts->start;
+	vm->mm_range = opts->range;
+	if (opts->reserve_range) {
+		vm->reserve_addr = opts->reserve_addr;
+		vm->reserve_range = opts->reserve_range;
+	}
+	vm->ops = opts->ops;
+	if (opts->alloc)
+		vm->alloc = *opts->alloc;
+	vm->r_obj = opts->r_obj;
+	gpuvm__index_init(&vm->index);
+	gpuvm_list_init(&vm->extobj.list);
+	gpuvm_list_init(&vm->evict.list);
+	return 0;
+}
+
+int gpuvm_fini(struct gpuvm *vm)
+{
+	if (!vm)
+		return -EINVAL;
+	if (vm->index.count)
+		return -EBUSY;
+	gpuvm__index_fini(&vm->index, &vm->alloc);
+	gpuvm__index_init(&vm->index);
+	return 0;
+}
+
+struct gpuvm *gpuvm_get(struct gpuvm *vm)
+{
+	if (vm)
+		__atomic_fetch_add(&vm->refcount, 1, __ATOMIC_RELAXED);
+	return vm;
+}
+
+void gpuvm_put(struct gpuvm *vm)
+{
+	if (!vm)
+		return;
+	if (__atomic_sub_fetch(&vm->refcount, 1, __ATOMIC_ACQ_REL))
+		return;
+	if (vm->ops && vm->ops->vm_free) {
+		vm->ops->vm_free(vm);
+		return;
+	}
+	if (gpuvm_fini(vm))
+		fprintf(stderr, "libgpuvm: last reference of VM '%s' dropped with %zu mappings inserted\n",
+			vm->name ? vm->name : "", vm->index.count);
+}
+
+bool gpuvm_range_valid(const struct gpuvm *vm, uint64_t addr, uint64_t range)
+{
+	uint64_t end;
+
+	if (!vm || !range || !sum_fits(addr, range))
+		return false;
+	end = addr + range;
+	if (addr < vm->mm_start || end > vm->mm_start + vm->mm_range)
+		return false;
+	if (vm->reserve_range && addr < vm->reserve_addr + vm->reserve_range &&
+	    vm->reserve_addr < end)
+		return false;
+	return true;
+}
+
+bool gpuvm_interval_empty(const struct gpuvm *vm, uint64_t addr, uint64_t range)
+{
+	if (!vm || !range)
+		return true;
+	return !gpuva_find_first(vm, addr, range);
+}
+
+int gpuvm_index_reserve(struct gpuvm *vm, unsigned int inserts)
+{
+	if (!vm)
+		return -EINVAL;
+	return gpuvm__index_reserve(&vm->index, &vm->alloc, gpuvm__index_need(&vm->index, inserts));
+}
+
+void gpuvm_index_unreserve(struct gpuvm *vm, unsigned int inserts)
+{
+	if (vm)
+		gpuvm__index_unreserve(&vm->index, gpuvm__index_need(&vm->index, inserts));
+}
+
+void gpuvm_index_trim(struct gpuvm *vm)
+{
+	if (vm)
+		gpuvm__index_trim(&vm->index, &vm->alloc);
+}
+
+/* List mode trims a cache that removals let grow far beyond what is reserved. */
+void gpuvm__index_maybe_trim(struct gpuvm *vm)
+{
+	if (vm->index.ncache > vm->index.reserved + GPUVM__CACHE_SLACK)
+		gpuvm__index_trim(&vm->index, &vm->alloc);
+}
+
+int gpuvm_stats(const struct gpuvm *vm, struct gpuvm_stats *out)
+{
+	size_t node = gpuvm__index_node_size();
+	size_t sz;
+
+	if (!vm || !out)
+		return -EINVAL;
+	sz = out->sz;
+	if (sz < sizeof(*out))
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	out->sz = sz;
+	out->mappings = vm->index.count;
+	out->index_nodes = vm->index.nodes;
+	out->index_bytes = vm->index.nodes * node;
+	out->cached_nodes = vm->index.ncache;
+	out->cached_bytes = vm->index.ncache * node;
+	out->height = vm->index.height;
+	return 0;
+}
+
+static int verify_fail(const struct gpuvm *vm, const struct gpuva *va, const char *what)
+{
+	fprintf(stderr, "libgpuvm: VM '%s' is corrupted: %s", vm->name ? vm->name : "", what);
+	if (va)
+		fprintf(stderr, " (mapping %p at 0x%llx+0x%llx)", (const void *)va,
+			(unsigned long long)va->va.addr, (unsigned long long)va->va.range);
+	fputc('\n', stderr);
+	return -EUCLEAN;
+}
+
+static int verify_link(const struct gpuvm *vm, const struct gpuva *va)
+{
+	const struct gpuvm_bo *vm_bo = gpuva_vm_bo(va);
+	const struct gpuvm_list *e = &va->gem.entry;
+
+	if (!vm_bo)
+		return gpuvm_list_linked(e) ? verify_fail(vm, va, "unlinked mapping on a list") : 0;
+	if (vm_bo->vm != vm)
+		return verify_fail(vm, va, "mapping linked to another VM's vm_bo");
+	if (!vm_bo->obj)
+		return verify_fail(vm, va, "mapping linked to a vm_bo without object");
+	if (!e->next || !e->prev || e->next->prev != e || e->prev->next != e)
+		return verify_fail(vm, va, "broken link list around a mapping");
+	if (__atomic_load_n(&vm_bo->refcount, __ATOMIC_RELAXED) == 0)
+		return verify_fail(vm, va, "mapping linked to a vm_bo without references");
+	return 0;
+}
+
+int gpuvm_verify(const struct gpuvm *vm)
+{
+	const struct gpuva *va;
+	size_t n = 0;
+	int ret;
+
+	if (!vm)
+		return -EINVAL;
+	ret = gpuvm__index_verify(&vm->index);
+	if (ret)
+		return verify_fail(vm, NULL, "index invariants");
+	for (va = gpuva_range_first(vm, 0, 0); va; va = gpuva_range_next(va, 0)) {
+		n++;
+		if (va->vm != vm || !(va->state_ & GPUVA__STATE_INSERTED))
+			return verify_fail(vm, va, "mapping does not point back to its VM");
+		if (!gpuvm_range_valid(vm, va->va.addr, va->va.range))
+			return verify_fail(vm, va, "mapping outside the VA space or over the reserved region");
+		ret = verify_link(vm, va);
+		if (ret)
+			return ret;
+	}
+	if (n != vm->index.count)
+		return verify_fail(vm, NULL, "walk and index count disagree");
+	return 0;
+}
+
+#ifdef GPUVM_DEBUG
+#include <stdlib.h>
+
+void gpuvm__debug_verify(const struct gpuvm *vm, const char *where)
+{
+	if (gpuvm_verify(vm)) {
+		fprintf(stderr, "libgpuvm: structure check failed after %s\n", where);
+		abort();
+	}
+}
+#endif
