@@ -122,7 +122,10 @@ static void vm_bo_destroy(struct gpuvm_bo *vm_bo)
 		vm->ops->vm_bo_free(vm_bo);
 	else
 		gpuvm__free(&vm->alloc, vm_bo, sizeof(*vm_bo));
-	/* the VM first: its vm_free may still want the object alive */
+	/*
+	 * Drop the VM's reference before the object's (the kernel's order too):
+	 * the VM's vm_free callback may still use this object, e.g. as r_obj.
+	 */
 	gpuvm_put(vm);
 	gpuvm_gem_put(obj);
 }

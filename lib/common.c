@@ -2,6 +2,7 @@
 /* Allocation hooks, sized options and error names. */
 #include "internal.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -90,6 +91,8 @@ static const struct gpuvm__errname errnames[] = {
 
 static const struct gpuvm__errname *errname_find(int err)
 {
+	if (err == INT_MIN)
+		return NULL;
 	if (err < 0)
 		err = -err;
 	for (size_t i = 0; i < sizeof(errnames) / sizeof(errnames[0]); i++)

@@ -67,14 +67,25 @@ struct gpuva *gpuvm__index_lookup(const struct gpuvm_va_index *ix, uint64_t addr
 size_t gpuvm__index_need(const struct gpuvm_va_index *ix, unsigned int inserts);
 
 /*
- * Reserve: make sure the cache holds ix->reserved + @nodes nodes, then
- * ix->reserved += @nodes. -ENOMEM leaves everything as it was.
+ * Reservations count inserts, not nodes: what @inserts inserts need depends
+ * on the height, which changes while a reservation is outstanding, and
+ * giving back must not depend on it. The cache keeps
+ * gpuvm__index_reserved_nodes(ix, 0) nodes for the reserved inserts; an
+ * unreserved insert leaves them the nodes they need at the height it may
+ * grow the tree to (@grow = 1).
+ */
+size_t gpuvm__index_reserved_nodes(const struct gpuvm_va_index *ix, unsigned int grow);
+
+/*
+ * Reserve: make sure the cache holds the nodes for ix->reserved + @inserts
+ * inserts, then ix->reserved += @inserts. -ENOMEM leaves everything as it
+ * was.
  */
 int gpuvm__index_reserve(struct gpuvm_va_index *ix, const struct gpuvm_allocator *a,
-			 size_t nodes);
-void gpuvm__index_unreserve(struct gpuvm_va_index *ix, size_t nodes);
+			 unsigned int inserts);
+void gpuvm__index_unreserve(struct gpuvm_va_index *ix, unsigned int inserts);
 
-/* Free cached nodes beyond ix->reserved. */
+/* Free cached nodes beyond what the reserved inserts need. */
 void gpuvm__index_trim(struct gpuvm_va_index *ix, const struct gpuvm_allocator *a);
 
 /* Size in bytes of one node (all nodes have one size). */
@@ -90,12 +101,15 @@ int gpuvm__index_verify(const struct gpuvm_va_index *ix);
 
 /*
  * A cursor for ordered walks that survives no change of the tree: when
- * ix->seq moved since the cursor was positioned, the walker re-seeks by key.
+ * ix->seq moved since the cursor was positioned, the walker re-seeks by key
+ * (@key, the start of the mapping it is at: the leaf may be gone by then).
+ * A cursor that ran off the end (leaf NULL) stays there.
  */
 struct gpuvm__index_cursor {
 	const void *leaf;
 	unsigned int slot;
 	uint64_t seq;
+	uint64_t key;
 };
 
 /* Position at the first mapping with start >= @addr; returns it or NULL. */

@@ -164,15 +164,14 @@ void gpuva_ops_free(struct gpuvm *vm, struct gpuva_ops *ops)
 static int ops_finish(struct gpuvm *vm, struct gpuva_ops *ops, unsigned int inserts, int ret,
 		      struct gpuva_ops **out)
 {
-	size_t nodes;
-
 	if (!ret && inserts) {
-		gpuvm__index_maybe_trim(vm);
-		nodes = gpuvm__index_need(&vm->index, inserts);
-		ret = gpuvm__index_reserve(&vm->index, &vm->alloc, nodes);
+		ret = gpuvm__index_reserve(&vm->index, &vm->alloc, inserts);
 		if (!ret)
-			ops->reserved_ = (unsigned int)nodes;
+			ops->reserved_ = inserts;
 	}
+	/* Trim only on success, so a failed call leaves even the cache alone. */
+	if (!ret)
+		gpuvm__index_maybe_trim(vm);
 	if (ret) {
 		gpuva_ops_free(vm, ops);
 		return ret;
@@ -307,8 +306,13 @@ int gpuva_map(struct gpuvm *vm, struct gpuva *va, const struct gpuva_op_map *op)
 /* A surviving piece must lie inside the mapping it comes from. */
 static bool piece_inside(const struct gpuva_op_map *p, const struct gpuva *old)
 {
-	return p->va.range && p->va.addr >= old->va.addr &&
-	       p->va.range <= gpuva_end(old) - p->va.addr;
+	uint64_t skip;
+
+	/* In offsets from the old start, so a mapping ending at 2^64 works. */
+	if (!p->va.range || p->va.addr < old->va.addr)
+		return false;
+	skip = p->va.addr - old->va.addr;
+	return skip < old->va.range && p->va.range <= old->va.range - skip;
 }
 
 int gpuva_remap(struct gpuva *prev, struct gpuva *next, const struct gpuva_op_remap *op)

@@ -125,13 +125,13 @@ int gpuvm_index_reserve(struct gpuvm *vm, unsigned int inserts)
 {
 	if (!vm)
 		return -EINVAL;
-	return gpuvm__index_reserve(&vm->index, &vm->alloc, gpuvm__index_need(&vm->index, inserts));
+	return gpuvm__index_reserve(&vm->index, &vm->alloc, inserts);
 }
 
 void gpuvm_index_unreserve(struct gpuvm *vm, unsigned int inserts)
 {
 	if (vm)
-		gpuvm__index_unreserve(&vm->index, gpuvm__index_need(&vm->index, inserts));
+		gpuvm__index_unreserve(&vm->index, inserts);
 }
 
 void gpuvm_index_trim(struct gpuvm *vm)
@@ -143,7 +143,7 @@ void gpuvm_index_trim(struct gpuvm *vm)
 /* List mode trims a cache that removals let grow far beyond what is reserved. */
 void gpuvm__index_maybe_trim(struct gpuvm *vm)
 {
-	if (vm->index.ncache > vm->index.reserved + GPUVM__CACHE_SLACK)
+	if (vm->index.ncache > gpuvm__index_reserved_nodes(&vm->index, 0) + GPUVM__CACHE_SLACK)
 		gpuvm__index_trim(&vm->index, &vm->alloc);
 }
 

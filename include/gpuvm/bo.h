@@ -116,8 +116,10 @@ GPUVM_EXPORT int gpuvm_gem_fini(struct gpuvm_gem *obj);
 GPUVM_EXPORT struct gpuvm_gem *gpuvm_gem_get(struct gpuvm_gem *obj);
 
 /**
- * gpuvm_gem_put() - drop a reference; the last one calls funcs->free.
- * @obj: the object, or NULL.
+ * gpuvm_gem_put() - drop a reference; the last one calls funcs->free, or
+ * gpuvm_gem_fini() when there is no free callback (the memory stays the
+ * caller's).
+ * @obj: the object, or NULL (then nothing happens).
  *
  * Context: Process context when it may be the last reference (it frees).
  */

@@ -136,8 +136,10 @@ struct gpuva_ops {
 /**
  * struct gpuvm_map_req - a map (or madvise) request.
  * @sz: sizeof(struct gpuvm_map_req).
- * @map: the range to map and the object range behind it (obj NULL and
- *	offset 0 for a sparse mapping).
+ * @map: the range to map and the object range behind it. A sparse mapping
+ *	has obj NULL; its offset is not checked and is carried into the ops
+ *	and split pieces as the kernel does (0 is the usual value). With an
+ *	object, offset + range must lie within obj->size.
  */
 struct gpuvm_map_req {
 	size_t sz;
@@ -190,8 +192,9 @@ struct gpuvm_ops {
  *
  * Returns: 0, a callback's error, or
  * -EINVAL: NULL argument, bad @req->sz or non-zero unknown tail, an ops
- *	table without sm_step_map, sm_step_remap or sm_step_unmap, or a range
- *	gpuvm_range_valid() refuses (nothing was delivered).
+ *	table without sm_step_map, sm_step_remap or sm_step_unmap, a range
+ *	gpuvm_range_valid() refuses, or an object range that does not lie
+ *	within the object's size (nothing was delivered).
  *
  * Context: Process context; does not allocate by itself (the callbacks may).
  */
@@ -304,8 +307,8 @@ GPUVM_EXPORT int gpuvm_bo_unmap_ops_create(struct gpuvm_bo *vm_bo,
 
 /**
  * gpuva_ops_free() - free an op list and give back its reservation.
- * @vm: the VM the list was built for.
- * @ops: the list, or NULL.
+ * @vm: the VM the list was built for, or NULL for ops->vm.
+ * @ops: the list, or NULL (then nothing happens).
  *
  * Context: Process context; frees.
  */

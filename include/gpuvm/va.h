@@ -216,6 +216,9 @@ GPUVM_EXPORT struct gpuva *gpuva_find_next(const struct gpuvm *vm,
  * @end: exclusive end, 0 meaning 2^64 (the whole rest of the space);
  *	otherwise @end <= @start gives NULL.
  *
+ * Returns: the mapping, or NULL when none intersects the range (or @vm is
+ * NULL).
+ *
  * Context: Any context; serialize against changes of the tree.
  */
 GPUVM_EXPORT struct gpuva *gpuva_range_first(const struct gpuvm *vm,
@@ -226,6 +229,9 @@ GPUVM_EXPORT struct gpuva *gpuva_range_first(const struct gpuvm *vm,
  * before @end.
  * @va: a mapping that is inserted.
  * @end: exclusive end of the iteration, 0 meaning 2^64.
+ *
+ * Returns: the next mapping in address order if it starts below @end, else
+ * NULL (also for a NULL @va).
  *
  * Context: Any context; serialize against changes of the tree.
  */

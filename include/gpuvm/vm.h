@@ -58,7 +58,7 @@ struct gpuvm_va_index {
 	size_t nodes;      /* nodes in the tree */
 	void *cache;       /* free nodes kept for inserts that may not allocate */
 	size_t ncache;
-	size_t reserved;   /* cached nodes promised to outstanding op lists */
+	size_t reserved;   /* inserts promised cached nodes (op lists, reserve) */
 	uint32_t height;   /* 0 when empty, 1 when the root is a leaf */
 	uint32_t pad_;
 	uint64_t seq;      /* bumped on every structural change */
@@ -115,7 +115,8 @@ struct gpuvm {
  *	outside the VA space, where it has no effect (as in the kernel).
  * @ops: callbacks; may be NULL. Must outlive the VM.
  * @alloc: allocator hooks, or NULL for the C library's.
- * @r_obj: the object whose reservation is the VM's, or NULL.
+ * @r_obj: the object whose reservation is the VM's, or NULL. The VM takes
+ *	no reference on it: it must outlive the VM.
  */
 struct gpuvm_init_opts {
 	size_t sz;
@@ -142,7 +143,8 @@ struct gpuvm_init_opts {
  *	is not zero, unknown flags, start + range or reserve_addr +
  *	reserve_range does not fit in 64 bits (a sum of exactly 2^64
  *	included), an allocator with only one of its hooks, or an ops table
- *	whose @sz is too small or has an unknown non-zero tail.
+ *	whose @sz is too small or has an unknown non-zero tail, or that sets
+ *	only one of op_alloc/op_free or of vm_bo_alloc/vm_bo_free.
  * On error @vm is left untouched.
  *
  * Context: Process context; does not allocate.
@@ -181,7 +183,10 @@ GPUVM_EXPORT struct gpuvm *gpuvm_get(struct gpuvm *vm);
  * On the last reference the VM is released: with ops->vm_free set, that
  * callback is called and must call gpuvm_fini() and free the embedding
  * struct; without it, gpuvm_fini() is called and the memory stays the
- * caller's.
+ * caller's. Inserted mappings hold no reference on the VM (as in the
+ * kernel): remove them before the last put. Without vm_free, a last put
+ * with mappings still inserted cannot release the VM; it prints one line
+ * to stderr naming the VM and leaves it as it is (the kernel warns too).
  *
  * Context: Process context when it may be the last reference.
  */
