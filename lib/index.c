@@ -558,6 +558,33 @@ link:
 	ix_inner_insert(ix, p, pd, i + 1, r->keys[0], r);
 }
 
+/*
+ * Whether @va, to go in at @pos of leaf @l, overlaps a neighbour: the mapping
+ * before it ends above its start, or the one after it starts below its end.
+ * Checking here saves the caller a descent of its own.
+ */
+static bool ix_insert_overlaps(const struct ix_node *l, unsigned int pos,
+			       const struct gpuva *va)
+{
+	uint64_t end = va->va.addr + va->va.range; /* 0 stands for 2^64 */
+	uint64_t next;
+
+	if (pos) {
+		const struct gpuva *prev = l->u.leaf.vals[pos - 1];
+
+		if (prev->va.addr + prev->va.range > va->va.addr ||
+		    prev->va.addr + prev->va.range == 0)
+			return true;
+	}
+	if (pos < l->count)
+		next = l->keys[pos];
+	else if (l->u.leaf.next)
+		next = l->u.leaf.next->keys[0];
+	else
+		return false;
+	return !end || next < end;
+}
+
 int gpuvm__index_insert(struct gpuvm_va_index *ix, const struct gpuvm_allocator *a,
 			struct gpuva *va, bool use_reserve)
 {
@@ -590,7 +617,8 @@ int gpuvm__index_insert(struct gpuvm_va_index *ix, const struct gpuvm_allocator 
 
 	n = ix_descend_path(ix, key, &p);
 	pos = ix_rank(n->keys, key);
-	IX_BUG_ON(pos && n->keys[pos - 1] == key);
+	if (ix_insert_overlaps(n, pos, va))
+		return -EEXIST;
 
 	if (gpuvm__likely(n->count < IX_LEAF_MAX)) {
 		unsigned int c = n->count;
@@ -868,6 +896,31 @@ struct gpuva *gpuvm__index_cursor_seek(const struct gpuvm_va_index *ix,
 				       struct gpuvm__index_cursor *c, uint64_t addr)
 {
 	return ix_cursor_find(ix, c, addr, true);
+}
+
+struct gpuva *gpuvm__index_cursor_first_overlap(const struct gpuvm_va_index *ix,
+						struct gpuvm__index_cursor *c,
+						uint64_t start, uint64_t end)
+{
+	const struct ix_node *l;
+	unsigned int pos;
+
+	if (!ix->root || (end && end <= start))
+		return ix_cursor_at(ix, c, NULL, 0);
+	l = ix_descend(ix, ix_clamp(start));
+	pos = ix_rank(l->keys, ix_clamp(start));
+	if (pos) {
+		const struct gpuva *va = l->u.leaf.vals[pos - 1];
+
+		if (va->va.addr + va->va.range > start)
+			return ix_cursor_at(ix, c, l, pos - 1);
+	}
+	/* ix_cursor_at() steps to the next leaf when pos == count */
+	if (pos == l->count && !l->u.leaf.next)
+		return ix_cursor_at(ix, c, NULL, 0);
+	if (end && (pos < l->count ? l->keys[pos] : l->u.leaf.next->keys[0]) >= end)
+		return ix_cursor_at(ix, c, NULL, 0);
+	return ix_cursor_at(ix, c, l, pos);
 }
 
 struct gpuva *gpuvm__index_cursor_next(const struct gpuvm_va_index *ix,

@@ -28,11 +28,11 @@ void gpuvm__index_init(struct gpuvm_va_index *ix);
 void gpuvm__index_fini(struct gpuvm_va_index *ix, const struct gpuvm_allocator *a);
 
 /*
- * Insert @va keyed by va->va.addr. The caller guarantees it overlaps no
- * mapping in the index. With @use_reserve the insert may consume cached
- * nodes that are reserved (the apply helpers of an op list); without it
- * only unreserved cached nodes are used and the rest is allocated.
- * Returns 0 or -ENOMEM; on -ENOMEM nothing changed.
+ * Insert @va keyed by va->va.addr (range > 0). With @use_reserve the insert
+ * may consume cached nodes that are reserved (the apply helpers of an op
+ * list); without it only unreserved cached nodes are used and the rest is
+ * allocated. Returns 0, -EEXIST when @va overlaps a mapping in the index,
+ * or -ENOMEM; on error nothing changed.
  */
 int gpuvm__index_insert(struct gpuvm_va_index *ix, const struct gpuvm_allocator *a,
 			struct gpuva *va, bool use_reserve);
@@ -116,6 +116,13 @@ struct gpuvm__index_cursor {
 struct gpuva *gpuvm__index_cursor_seek(const struct gpuvm_va_index *ix,
 				       struct gpuvm__index_cursor *c, uint64_t addr);
 /* Step to the next mapping; returns it or NULL. */
+/*
+ * Position at the lowest mapping intersecting [start, end) (end 0: 2^64),
+ * as gpuvm__index_first_overlap(); returns it or NULL (cursor at the end).
+ */
+struct gpuva *gpuvm__index_cursor_first_overlap(const struct gpuvm_va_index *ix,
+						struct gpuvm__index_cursor *c,
+						uint64_t start, uint64_t end);
 struct gpuva *gpuvm__index_cursor_next(const struct gpuvm_va_index *ix,
 				       struct gpuvm__index_cursor *c);
 

@@ -13,6 +13,7 @@
  * The results are the kernel's, op for op; docs/split-merge.md has the rules
  * and pictures.
  */
+#include "index.h"
 #include "internal.h"
 #include "sm.h"
 
@@ -72,10 +73,18 @@ int gpuvm__sm_walk(struct gpuvm *vm, const struct gpuvm_ops *t, void *priv,
 	const uint64_t req_addr = req->va.addr;
 	const uint64_t req_end = req->va.addr + req->va.range;
 	bool map_whole = mode == GPUVM__SM_MAP;
+	struct gpuvm__index_cursor cur;
 	struct gpuva *va, *next;
 	int ret;
 
-	gpuvm_for_each_va_range_safe(va, next, vm, req_addr, req_end) {
+	/*
+	 * The next mapping is found before the ops for this one are delivered
+	 * (a callback may remove it), by stepping a cursor through the leaf: no
+	 * descent per mapping unless a callback changed the tree, and then the
+	 * cursor re-seeks past the start of the mapping it was at.
+	 */
+	for (va = gpuvm__index_cursor_first_overlap(&vm->index, &cur, req_addr, req_end);
+	     va; va = next) {
 		struct gpuvm_gem *obj = gpuva_gem(va);
 		const uint64_t addr = va->va.addr;
 		const uint64_t end = gpuva_end(va);
@@ -86,6 +95,10 @@ int gpuvm__sm_walk(struct gpuvm *vm, const struct gpuvm_ops *t, void *priv,
 		const bool has_prev = addr < req_addr;
 		const bool has_next = end > req_end;
 		bool keep = false;
+
+		next = gpuvm__index_cursor_next(&vm->index, &cur);
+		if (next && req_end && next->va.addr >= req_end)
+			next = NULL;
 
 		/* madvise only splits mappings that have no object */
 		if (mode == GPUVM__SM_MADVISE && obj)

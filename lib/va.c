@@ -23,8 +23,6 @@ int gpuvm__va_insert(struct gpuvm *vm, struct gpuva *va, bool use_reserve)
 		return -EBUSY;
 	if (!gpuvm_range_valid(vm, va->va.addr, va->va.range))
 		return -EINVAL;
-	if (gpuvm__index_first_overlap(&vm->index, va->va.addr, gpuva_end(va)))
-		return -EEXIST;
 	ret = gpuvm__index_insert(&vm->index, &vm->alloc, va, use_reserve);
 	if (ret)
 		return ret;

@@ -778,6 +778,55 @@ static void test_enomem(void **state)
 	fx_free(f);
 }
 
+/* The index refuses overlaps itself, with neighbours in the same leaf or the next. */
+static void test_insert_overlap(void **state)
+{
+	struct fx *f = fx_new(400, 47);
+	static const struct {
+		uint64_t addr, range;
+	} bad[] = {
+		{ 0x0, 0x1000 },      /* same start as the first */
+		{ 0x800, 0x1000 },    /* starts inside the first */
+		{ 0x1800, 0x1000 },   /* ends inside the second */
+		{ 0x1f000, 0x2000 },  /* from a gap over the next one */
+		{ 0x1e800, 0x800 },   /* inside one */
+		{ 0x3f000, 0x10000 }, /* covers several */
+		{ 0x0, 0x100000 },    /* covers everything */
+	};
+
+	(void)state;
+	/* 31 mappings fill a leaf; 70 take several, with a gap after each */
+	for (size_t i = 0; i < 70; i++)
+		fx_insert(f, fx_va(f, i * 0x2000, 0x1000));
+	assert_int_equal(f->ix.height, 2);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct snap before = fx_snap(f), after;
+		struct gpuva *va = fx_va(f, bad[i].addr, bad[i].range);
+
+		for (int r = 0; r < 2; r++)
+			assert_int_equal(gpuvm__index_insert(&f->ix, &f->a, va, r != 0), -EEXIST);
+		after = fx_snap(f);
+		snap_equal(&before, &after);
+	}
+	/* from inside each gap into the next mapping, whichever leaf it is in */
+	for (size_t i = 0; i + 1 < 70; i++) {
+		struct snap before = fx_snap(f), after;
+		struct gpuva *va = fx_va(f, i * 0x2000 + 0x1800, 0x1000);
+
+		assert_int_equal(gpuvm__index_insert(&f->ix, &f->a, va, false), -EEXIST);
+		va = fx_va(f, i * 0x2000 + 0x800, 0x1000);
+		assert_int_equal(gpuvm__index_insert(&f->ix, &f->a, va, false), -EEXIST);
+		after = fx_snap(f);
+		snap_equal(&before, &after);
+	}
+	/* the gaps still take mappings that touch both neighbours */
+	fx_insert(f, fx_va(f, 0x1000, 0x1000));
+	fx_insert(f, fx_va(f, 0x3d000, 0x1000));
+	fx_verify(f);
+	fx_check_walk(f);
+	fx_free(f);
+}
+
 static void test_reserve(void **state)
 {
 	struct fx *f = fx_new(4000, 41);
@@ -1112,6 +1161,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_patterns),
 		cmocka_unit_test(test_fill),
 		cmocka_unit_test(test_enomem),
+		cmocka_unit_test(test_insert_overlap),
 		cmocka_unit_test(test_reserve),
 		cmocka_unit_test(test_reserve_survives_height_changes),
 		cmocka_unit_test(test_prepare),
