@@ -125,6 +125,38 @@ static size_t apply(struct gpuvm *vm, struct gpuva_ops *ops)
 	return n;
 }
 
+/*
+ * @n random map requests of 1-32 pages at random page addresses, random BO
+ * and offset; with @apply the ops are applied before the list is freed.
+ * Returns the number of ops built.
+ */
+static size_t map_requests(struct gpuvm *vm, struct bo *bos, uint64_t va_range, size_t n,
+			   bool apply_ops)
+{
+	size_t ops_total = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		uint64_t pages = 1 + rnd() % 32;
+		uint64_t addr = (rnd() % (va_range / PAGE - pages)) * PAGE;
+		struct bo *bo = &bos[rnd() % NBO];
+		struct gpuvm_map_req req = {
+			.sz = sizeof(req),
+			.map = { .va = { addr, pages * PAGE },
+				 .gem = { (rnd() % 1024) * PAGE, &bo->base } },
+		};
+		struct gpuva_ops *ops;
+		int ret = gpuvm_sm_map_ops_create(vm, &req, &ops);
+
+		if (ret)
+			die("sm_map_ops_create", ret);
+		ops_total += ops->count;
+		if (apply_ops)
+			apply(vm, ops);
+		gpuva_ops_free(vm, ops);
+	}
+	return ops_total;
+}
+
 int main(int argc, char **argv)
 {
 	size_t nmap = argc > 1 ? strtoull(argv[1], NULL, 0) : 1000000;
@@ -191,44 +223,13 @@ int main(int argc, char **argv)
 	printf("find_first_random %.1f ns/call (%zu mappings)\n", (t1 - t0) * 1e9 / nreq, nmap);
 
 	t0 = now();
-	for (i = 0; i < nreq; i++) {
-		uint64_t pages = 1 + rnd() % 32;
-		uint64_t addr = (rnd() % (va_range / PAGE - pages)) * PAGE;
-		struct bo *bo = &bos[rnd() % NBO];
-		struct gpuvm_map_req req = {
-			.sz = sizeof(req),
-			.map = { .va = { addr, pages * PAGE },
-				 .gem = { (rnd() % 1024) * PAGE, &bo->base } },
-		};
-		struct gpuva_ops *ops;
-
-		ret = gpuvm_sm_map_ops_create(&vm, &req, &ops);
-		if (ret)
-			die("sm_map_ops_create", ret);
-		ops_total += apply(&vm, ops);
-		gpuva_ops_free(&vm, ops);
-	}
+	ops_total = map_requests(&vm, bos, va_range, nreq, true);
 	t1 = now();
 	printf("map_request_applied %.0f requests/s (%.2f ops/request)\n", nreq / (t1 - t0),
 	       (double)ops_total / nreq);
 
 	t0 = now();
-	for (i = 0; i < nreq; i++) {
-		uint64_t pages = 1 + rnd() % 32;
-		uint64_t addr = (rnd() % (va_range / PAGE - pages)) * PAGE;
-		struct bo *bo = &bos[rnd() % NBO];
-		struct gpuvm_map_req req = {
-			.sz = sizeof(req),
-			.map = { .va = { addr, pages * PAGE },
-				 .gem = { (rnd() % 1024) * PAGE, &bo->base } },
-		};
-		struct gpuva_ops *ops;
-
-		ret = gpuvm_sm_map_ops_create(&vm, &req, &ops);
-		if (ret)
-			die("sm_map_ops_create", ret);
-		gpuva_ops_free(&vm, ops);
-	}
+	map_requests(&vm, bos, va_range, nreq, false);
 	t1 = now();
 	printf("map_request_built %.0f requests/s\n", nreq / (t1 - t0));
 
