@@ -4,9 +4,12 @@
 #define GPUVM_H
 
 #include <gpuvm/common.h>
+#include <gpuvm/signal.h>
+#include <gpuvm/resv.h>
 #include <gpuvm/vm.h>
 #include <gpuvm/bo.h>
 #include <gpuvm/va.h>
 #include <gpuvm/ops.h>
+#include <gpuvm/exec.h>
 
 #endif /* GPUVM_H */

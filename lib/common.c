@@ -1,13 +1,20 @@
 /* SPDX-License-Identifier: MIT */
-/* Allocation hooks, sized options and error names. */
+/* Allocation hooks, sized options, misuse reports and error names. */
 #include "internal.h"
 
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 void *gpuvm__alloc(const struct gpuvm_allocator *a, size_t size, size_t align)
 {
+	/*
+	 * Every allocation of the library comes through here, so this catches
+	 * the ones a call makes only sometimes (an index insert without
+	 * reserved nodes), which no entry check could.
+	 */
+	GPUVM__MAY_BLOCK("gpuvm__alloc", "it allocates memory");
 	if (a && a->alloc)
 		return a->alloc(a->user_data, size, align);
 	if (align <= _Alignof(max_align_t))
@@ -34,6 +41,18 @@ void gpuvm__free(const struct gpuvm_allocator *a, void *ptr, size_t size)
 		return;
 	}
 	free(ptr);
+}
+
+int gpuvm__wrong_mode(const struct gpuvm *vm, const char *call)
+{
+#ifdef GPUVM_DEBUG
+	fprintf(stderr, "libgpuvm: %s() refused: VM '%s' is %sin immediate mode\n", call,
+		vm->name ? vm->name : "", gpuvm_immediate_mode(vm) ? "" : "not ");
+#else
+	(void)vm;
+	(void)call;
+#endif
+	return -EOPNOTSUPP;
 }
 
 bool gpuvm__opts_valid(const void *opts, size_t known)

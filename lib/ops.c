@@ -196,8 +196,10 @@ static int sm_ops_create(struct gpuvm *vm, enum gpuvm__sm_mode mode, const struc
 int gpuvm_sm_map_ops_create(struct gpuvm *vm, const struct gpuvm_map_req *req,
 			    struct gpuva_ops **out)
 {
-	int ret = check_map_req(vm, req);
+	int ret;
 
+	GPUVM__MAY_BLOCK("gpuvm_sm_map_ops_create", "it allocates the op list");
+	ret = check_map_req(vm, req);
 	if (ret || !out)
 		return ret ? ret : -EINVAL;
 	return sm_ops_create(vm, GPUVM__SM_MAP, &req->map, out);
@@ -206,8 +208,10 @@ int gpuvm_sm_map_ops_create(struct gpuvm *vm, const struct gpuvm_map_req *req,
 int gpuvm_madvise_ops_create(struct gpuvm *vm, const struct gpuvm_map_req *req,
 			     struct gpuva_ops **out)
 {
-	int ret = check_map_req(vm, req);
+	int ret;
 
+	GPUVM__MAY_BLOCK("gpuvm_madvise_ops_create", "it allocates the op list");
+	ret = check_map_req(vm, req);
 	if (ret || !out)
 		return ret ? ret : -EINVAL;
 	return sm_ops_create(vm, GPUVM__SM_MADVISE, &req->map, out);
@@ -218,6 +222,7 @@ int gpuvm_sm_unmap_ops_create(struct gpuvm *vm, uint64_t addr, uint64_t range,
 {
 	const struct gpuva_op_map req = { .va = { addr, range } };
 
+	GPUVM__MAY_BLOCK("gpuvm_sm_unmap_ops_create", "it allocates the op list");
 	if (!vm || !out || !gpuvm_range_valid(vm, addr, range))
 		return -EINVAL;
 	return sm_ops_create(vm, GPUVM__SM_UNMAP, &req, out);
@@ -249,6 +254,7 @@ int gpuvm_prefetch_ops_create(struct gpuvm *vm, uint64_t addr, uint64_t range,
 	struct gpuva *va;
 	int ret;
 
+	GPUVM__MAY_BLOCK("gpuvm_prefetch_ops_create", "it allocates the op list");
 	if (!vm || !out || !gpuvm_range_valid(vm, addr, range))
 		return -EINVAL;
 	ret = ops_new(vm, &ops);
@@ -268,6 +274,7 @@ int gpuvm_bo_unmap_ops_create(struct gpuvm_bo *vm_bo, struct gpuva_ops **out)
 	struct gpuva *va;
 	int ret;
 
+	GPUVM__MAY_BLOCK("gpuvm_bo_unmap_ops_create", "it allocates the op list");
 	if (!vm_bo || !vm_bo->vm || !out)
 		return -EINVAL;
 	ret = ops_new(vm_bo->vm, &ops);

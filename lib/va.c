@@ -143,3 +143,41 @@ int gpuva_unlink(struct gpuva *va)
 		GPUVM__VERIFY(va->vm);
 	return 0;
 }
+
+int gpuva_unlink_defer(struct gpuva *va)
+{
+	struct gpuvm_bo *vm_bo;
+	struct gpuvm_gem *obj;
+	struct gpuvm *vm;
+	bool zombie;
+	int ret;
+
+	if (!va)
+		return -EINVAL;
+	vm_bo = gpuva_vm_bo(va);
+	if (!vm_bo)
+		return -ENOENT;
+	vm = vm_bo->vm;
+	if (!gpuvm_immediate_mode(vm))
+		return gpuvm__wrong_mode(vm, "gpuva_unlink_defer");
+	obj = vm_bo->obj;
+	ret = gpuvm_gem_gpuva_lock(obj);
+	if (ret)
+		return ret;
+	gpuvm_list_del(&va->gem.entry);
+	va->gem.owner_ = (uintptr_t)obj;
+	zombie = gpuvm__bo_put_locked_deferred(vm_bo);
+	gpuvm_gem_gpuva_unlock(obj);
+	/*
+	 * Pushed after the unlock, never before: once on the stack the zombie
+	 * may be freed by a cleanup in another thread, and with it the last
+	 * reference of the gem whose mutex was held (see
+	 * gpuvm_bo_put_deferred()).
+	 */
+	if (zombie)
+		gpuvm__defer_push(vm, vm_bo);
+	/* as in gpuva_unlink(): only an inserted mapping proves the VM is still there */
+	if (va->state_ & GPUVA__STATE_INSERTED)
+		GPUVM__VERIFY(va->vm);
+	return 0;
+}

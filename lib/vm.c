@@ -30,9 +30,35 @@ static bool ops_valid(const struct gpuvm_ops *ops)
 	return true;
 }
 
+/* The VM's internal mutexes, in init order (fini destroys them in reverse). */
+static pthread_mutex_t *vm_mutex(struct gpuvm *vm, unsigned int i)
+{
+	pthread_mutex_t *m[] = { &vm->extobj.lock, &vm->extobj.walk_, &vm->evict.lock,
+				 &vm->evict.walk_ };
+
+	return m[i];
+}
+
+#define VM_MUTEXES 4u
+
+static int mutexes_init(struct gpuvm *vm)
+{
+	for (unsigned int i = 0; i < VM_MUTEXES; i++) {
+		int ret = pthread_mutex_init(vm_mutex(vm, i), NULL);
+
+		if (ret) {
+			while (i--)
+				pthread_mutex_destroy(vm_mutex(vm, i));
+			return -ret;
+		}
+	}
+	return 0;
+}
+
 int gpuvm_init(struct gpuvm *vm, const struct gpuvm_init_opts *opts)
 {
 	const uint32_t driver_bits = GPUVM_USERBITS - 1;
+	int ret;
 
 	if (!vm || !opts || !gpuvm__opts_valid(opts, sizeof(*opts)))
 		return -EINVAL;
@@ -46,7 +72,14 @@ int gpuvm_init(struct gpuvm *vm, const struct gpuvm_init_opts *opts)
 	if (!ops_valid(opts->ops))
 		return -EINVAL;
 
+	/* the lists would be protected by a reservation that does not exist */
+	if ((opts->flags & GPUVM_RESV_PROTECTED) && (!opts->r_obj || !opts->r_obj->resv))
+		return -EINVAL;
+
 	memset(vm, 0, sizeof(*vm));
+	ret = mutexes_init(vm);
+	if (ret)
+		return ret;
 	vm->name = opts->name;
 	vm->flags = opts->flags;
 	vm->refcount = 1;
@@ -63,6 +96,7 @@ int gpuvm_init(struct gpuvm *vm, const struct gpuvm_init_opts *opts)
 	gpuvm__index_init(&vm->index);
 	gpuvm_list_init(&vm->extobj.list);
 	gpuvm_list_init(&vm->evict.list);
+	gpuvm__defer_init(vm);
 	return 0;
 }
 
@@ -70,10 +104,18 @@ int gpuvm_fini(struct gpuvm *vm)
 {
 	if (!vm)
 		return -EINVAL;
-	if (vm->index.count)
+	/*
+	 * Queued zombies and listed vm_bos hold references on this VM, so only
+	 * a caller that broke the rules gets here with them: report it instead
+	 * of leaking them (the kernel warns and leaks).
+	 */
+	if (vm->index.count || !gpuvm__defer_empty(vm) || !gpuvm_list_empty(&vm->extobj.list) ||
+	    !gpuvm_list_empty(&vm->evict.list))
 		return -EBUSY;
 	gpuvm__index_fini(&vm->index, &vm->alloc);
 	gpuvm__index_init(&vm->index);
+	for (unsigned int i = VM_MUTEXES; i--;)
+		pthread_mutex_destroy(vm_mutex(vm, i));
 	return 0;
 }
 
@@ -86,6 +128,7 @@ struct gpuvm *gpuvm_get(struct gpuvm *vm)
 
 void gpuvm_put(struct gpuvm *vm)
 {
+	GPUVM__MAY_BLOCK("gpuvm_put", "it may free the VM");
 	if (!vm)
 		return;
 	if (__atomic_sub_fetch(&vm->refcount, 1, __ATOMIC_ACQ_REL))
@@ -123,6 +166,7 @@ bool gpuvm_interval_empty(const struct gpuvm *vm, uint64_t addr, uint64_t range)
 
 int gpuvm_index_reserve(struct gpuvm *vm, unsigned int inserts)
 {
+	GPUVM__MAY_BLOCK("gpuvm_index_reserve", "it may allocate index nodes");
 	if (!vm)
 		return -EINVAL;
 	return gpuvm__index_reserve(&vm->index, &vm->alloc, inserts);
@@ -178,10 +222,62 @@ static int verify_fail(const struct gpuvm *vm, const struct gpuva *va, const cha
 	return -EUCLEAN;
 }
 
+/*
+ * Whether the mapping lists of @obj's vm_bos can be read now without racing
+ * with their writers, who hold the gem's list lock: in immediate mode the
+ * gpuva lock (tried here, never waited for, so verification cannot deadlock
+ * or block the signalling path; *@unlock tells the caller to release it);
+ * otherwise the gem's reservation held by this thread, or no reservation
+ * (the caller serializes).
+ */
+static bool gem_lists_stable(const struct gpuvm *vm, struct gpuvm_gem *obj, bool *unlock)
+{
+	*unlock = false;
+	if (gpuvm_immediate_mode(vm)) {
+		if (gpuvm_gem_gpuva_lock_held(obj))
+			return true;
+		if (gpuvm__gem_gpuva_trylock(obj))
+			return false;
+		*unlock = true;
+		return true;
+	}
+	return !obj->resv || gpuvm_resv_held(obj->resv);
+}
+
+/*
+ * The vm_bo of a linked mapping, checked once per vm_bo (from the first
+ * mapping on its list): every mapping on its list points back to it, and it
+ * has at least one reference per linked mapping. The walk stops at the
+ * reference count, so a cycle in a corrupted list ends too.
+ */
+static int verify_vm_bo(const struct gpuvm *vm, const struct gpuva *va,
+			const struct gpuvm_bo *vm_bo)
+{
+	unsigned int refs = __atomic_load_n(&vm_bo->refcount, __ATOMIC_RELAXED);
+	const struct gpuvm_list *e;
+	unsigned int n = 0;
+
+	if (va->gem.entry.prev != &vm_bo->list.gpuva)
+		return 0;
+	for (e = vm_bo->list.gpuva.next; e != &vm_bo->list.gpuva; e = e->next) {
+		const struct gpuva *m = gpuvm__list_entry(e, struct gpuva, gem.entry);
+
+		if (gpuva_vm_bo(m) != vm_bo)
+			return verify_fail(vm, m, "mapping on a vm_bo's list is linked elsewhere");
+		if (++n > refs)
+			return verify_fail(vm, va, "vm_bo has fewer references than mappings");
+		if (!e->next)
+			return verify_fail(vm, m, "broken link list of a vm_bo");
+	}
+	return 0;
+}
+
 static int verify_link(const struct gpuvm *vm, const struct gpuva *va)
 {
 	const struct gpuvm_bo *vm_bo = gpuva_vm_bo(va);
 	const struct gpuvm_list *e = &va->gem.entry;
+	bool unlock;
+	int ret = 0;
 
 	if (!vm_bo)
 		return gpuvm_list_linked(e) ? verify_fail(vm, va, "unlinked mapping on a list") : 0;
@@ -189,11 +285,58 @@ static int verify_link(const struct gpuvm *vm, const struct gpuva *va)
 		return verify_fail(vm, va, "mapping linked to another VM's vm_bo");
 	if (!vm_bo->obj)
 		return verify_fail(vm, va, "mapping linked to a vm_bo without object");
-	if (!e->next || !e->prev || e->next->prev != e || e->prev->next != e)
-		return verify_fail(vm, va, "broken link list around a mapping");
 	if (__atomic_load_n(&vm_bo->refcount, __ATOMIC_RELAXED) == 0)
 		return verify_fail(vm, va, "mapping linked to a vm_bo without references");
-	return 0;
+	/* the list around the mapping belongs to the gem's list lock */
+	if (!gem_lists_stable(vm, vm_bo->obj, &unlock))
+		return 0;
+	if (!e->next || !e->prev || e->next->prev != e || e->prev->next != e)
+		ret = verify_fail(vm, va, "broken link list around a mapping");
+	else
+		ret = verify_vm_bo(vm, va, vm_bo);
+	if (unlock)
+		gpuvm_gem_gpuva_unlock(vm_bo->obj);
+	return ret;
+}
+
+/*
+ * The extobj and evict lists: entries of this VM, and only external objects
+ * on the extobj list. Checked only when their lock can be had without
+ * waiting (or, with RESV_PROTECTED, when this thread holds the VM's
+ * reservation); zombies are fine there (they wait for the cleanup).
+ */
+static int verify_bo_lists(const struct gpuvm *vm)
+{
+	struct gpuvm *w = (struct gpuvm *)(uintptr_t)vm;
+	const struct gpuvm_bo *vm_bo;
+	int ret = 0;
+
+	if (gpuvm_resv_protected(vm)) {
+		if (!gpuvm_resv_held(gpuvm_resv(vm)))
+			return 0;
+	} else if (pthread_mutex_trylock(&w->extobj.lock)) {
+		return 0;
+	}
+	gpuvm_list_for_each_entry(vm_bo, &vm->extobj.list, struct gpuvm_bo, list.entry.extobj) {
+		if (vm_bo->vm != vm || !gpuvm_is_extobj(vm, vm_bo->obj)) {
+			ret = verify_fail(vm, NULL, "extobj list holds a vm_bo of another VM or of "
+						    "an object that is not external");
+			break;
+		}
+	}
+	if (!gpuvm_resv_protected(vm))
+		pthread_mutex_unlock(&w->extobj.lock);
+	if (ret || (!gpuvm_resv_protected(vm) && pthread_mutex_trylock(&w->evict.lock)))
+		return ret;
+	gpuvm_list_for_each_entry(vm_bo, &vm->evict.list, struct gpuvm_bo, list.entry.evict) {
+		if (vm_bo->vm != vm) {
+			ret = verify_fail(vm, NULL, "evict list holds a vm_bo of another VM");
+			break;
+		}
+	}
+	if (!gpuvm_resv_protected(vm))
+		pthread_mutex_unlock(&w->evict.lock);
+	return ret;
 }
 
 int gpuvm_verify(const struct gpuvm *vm)
@@ -219,7 +362,7 @@ int gpuvm_verify(const struct gpuvm *vm)
 	}
 	if (n != vm->index.count)
 		return verify_fail(vm, NULL, "walk and index count disagree");
-	return 0;
+	return verify_bo_lists(vm);
 }
 
 #ifdef GPUVM_DEBUG

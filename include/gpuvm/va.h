@@ -284,10 +284,33 @@ GPUVM_EXPORT int gpuva_link(struct gpuva *va, struct gpuvm_bo *vm_bo);
  *
  * Returns: 0, or -EINVAL (@va NULL), -ENOENT (@va is not linked).
  *
- * Context: Process context (it may free); never on the fence-signalling
- * path (use gpuva_unlink_defer() there, next issue).
+ * Context: Process context (it may free); the caller holds the gem's list
+ * lock (docs/locking.md) and, for a last reference in a GPUVM_RESV_PROTECTED
+ * VM, the VM's reservation. Never on the fence-signalling path (debug
+ * builds abort in the put): use gpuva_unlink_defer() there.
  */
 GPUVM_EXPORT int gpuva_unlink(struct gpuva *va);
+
+/**
+ * gpuva_unlink_defer() - immediate mode: unlink a mapping from its vm_bo
+ * and leave the vm_bo's release to gpuvm_bo_deferred_cleanup().
+ * @va: a linked mapping.
+ *
+ * Takes the gem's gpuva lock, removes @va from its vm_bo's list and drops
+ * the reference link took as gpuvm_bo_put_deferred() does: the last one
+ * turns the vm_bo into a zombie queued on the VM's deferred stack. Neither
+ * allocates nor frees.
+ *
+ * Returns: 0, or -EINVAL (@va NULL), -ENOENT (@va is not linked),
+ * -EOPNOTSUPP (the VM is not in immediate mode; debug builds also warn),
+ * -EDEADLK (the calling thread holds the gem's gpuva lock), or the error of
+ * funcs->gpuva_lock. On error nothing changed.
+ *
+ * Context: Any context, including the fence-signalling section. The caller
+ * does not hold the gem's gpuva lock; when @va is inserted, it serializes
+ * against changes of the VM's tree.
+ */
+GPUVM_EXPORT int gpuva_unlink_defer(struct gpuva *va);
 
 /**
  * gpuva_invalidate() - set or clear GPUVA_INVALIDATED.

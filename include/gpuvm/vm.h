@@ -5,10 +5,11 @@
  * A VM covers [start, start + range) and may carve out a reserved region
  * that nothing can be mapped over (the kernel's kernel_alloc_node). It owns
  * the index of its mappings (struct gpuva), is reference counted, and takes
- * all its memory through the allocator hooks given at init.
+ * all its memory through the allocator hooks given at init. It also keeps
+ * the list of its external objects' vm_bos, the list of its evicted vm_bos,
+ * and the stack of vm_bos released on the fence-signalling path.
  *
- * Synchronization (this issue: single-threaded rules; the concurrent rules
- * and the locks behind them are documented in docs/locking.md):
+ * Synchronization of the tree (docs/locking.md has the whole picture):
  *
  *                    | insert/remove | find/iterate | sm_map/ops_create
  *   insert/remove    |       X       |      X       |        X
@@ -17,11 +18,31 @@
  *
  * "X": the caller must serialize the two (one lock around the VM's tree, as
  * the kernel's drivers do with their VM lock); "-": they may run at once.
+ * Linking or unlinking a mapping that is inserted counts as a change of the
+ * tree too (debug builds check the links after every change).
+ *
+ * The other state of a VM:
+ *
+ *   state               | protected by
+ *   --------------------+-----------------------------------------------
+ *   extobj, evict lists | an internal mutex each; with GPUVM_RESV_PROTECTED
+ *                       | the VM's reservation, held by the caller
+ *   deferred stack      | nothing: lock-free (liburcu's cds_lfs), pushed
+ *                       | from the signalling path, emptied by
+ *                       | gpuvm_bo_deferred_cleanup()
+ *   reference count     | atomic
+ *
+ * gpuvm_bo_deferred_cleanup(), gpuvm_validate(), gpuvm_bo_extobj_add() and
+ * gpuvm_bo_evict() may run at once with each other and with the puts of
+ * other threads when each holds what its documentation asks for.
  */
 #ifndef GPUVM_VM_H
 #define GPUVM_VM_H
 
 #include <gpuvm/common.h>
+#include <gpuvm/bo.h>
+#include <gpuvm/resv.h>
+#include <pthread.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -77,9 +98,18 @@ struct gpuvm_va_index {
  * @refcount: private; use gpuvm_get()/gpuvm_put().
  * @r_obj: the object whose reservation is the VM's (may be NULL).
  * @index: private.
- * @extobj: private: external objects (next issue).
- * @evict: private: evicted vm_bos (next issue).
- * @bo_defer: private: deferred vm_bo cleanup stack (next issue).
+ * @extobj.list: the vm_bos of external objects (gpuvm_bo_extobj_add()).
+ * @extobj.lock: private: protects @extobj.list without RESV_PROTECTED.
+ * @extobj.walk_: private: one walker of @extobj.list at a time.
+ * @evict.list: the evicted vm_bos (gpuvm_bo_evict()).
+ * @evict.lock: private: protects @evict.list without RESV_PROTECTED.
+ * @evict.walk_: private: one walker of @evict.list at a time.
+ * @bo_defer: private: the deferred vm_bo cleanup stack (a liburcu
+ *	struct __cds_lfs_stack in lib/defer.c).
+ *
+ * Walk @extobj.list and @evict.list only through the library (gpuvm_exec,
+ * gpuvm_validate()): they may hold zombies, and walkers park entries on a
+ * private list while they work.
  */
 struct gpuvm {
 	const char *name;
@@ -95,11 +125,62 @@ struct gpuvm {
 	struct gpuvm_va_index index;
 	struct {
 		struct gpuvm_list list;
+		pthread_mutex_t lock;
+		pthread_mutex_t walk_;
 	} extobj, evict;
 	struct {
 		void *head_;
 	} bo_defer;
 };
+
+/**
+ * gpuvm_resv() - the VM's reservation.
+ * @vm: the VM.
+ *
+ * Returns: the reservation of @vm->r_obj, or NULL when the VM has none.
+ *
+ * Context: Any context.
+ */
+static inline struct gpuvm_resv *gpuvm_resv(const struct gpuvm *vm)
+{
+	return vm->r_obj ? vm->r_obj->resv : NULL;
+}
+
+/**
+ * gpuvm_is_extobj() - whether an object is external to a VM: its
+ * reservation is not the VM's.
+ * @vm: the VM.
+ * @obj: the object, or NULL (false).
+ *
+ * Context: Any context.
+ */
+static inline bool gpuvm_is_extobj(const struct gpuvm *vm,
+				   const struct gpuvm_gem *obj)
+{
+	return obj && obj->resv != gpuvm_resv(vm);
+}
+
+/**
+ * gpuvm_immediate_mode() - whether the VM has GPUVM_IMMEDIATE_MODE.
+ * @vm: the VM.
+ *
+ * Context: Any context.
+ */
+static inline bool gpuvm_immediate_mode(const struct gpuvm *vm)
+{
+	return (vm->flags & GPUVM_IMMEDIATE_MODE) != 0;
+}
+
+/**
+ * gpuvm_resv_protected() - whether the VM has GPUVM_RESV_PROTECTED.
+ * @vm: the VM.
+ *
+ * Context: Any context.
+ */
+static inline bool gpuvm_resv_protected(const struct gpuvm *vm)
+{
+	return (vm->flags & GPUVM_RESV_PROTECTED) != 0;
+}
 
 /**
  * struct gpuvm_init_opts - arguments of gpuvm_init().
@@ -116,7 +197,8 @@ struct gpuvm {
  * @ops: callbacks; may be NULL. Must outlive the VM.
  * @alloc: allocator hooks, or NULL for the C library's.
  * @r_obj: the object whose reservation is the VM's, or NULL. The VM takes
- *	no reference on it: it must outlive the VM.
+ *	no reference on it: it must outlive the VM. GPUVM_RESV_PROTECTED needs
+ *	one with a reservation.
  */
 struct gpuvm_init_opts {
 	size_t sz;
@@ -144,8 +226,10 @@ struct gpuvm_init_opts {
  *	reserve_range does not fit in 64 bits (a sum of exactly 2^64
  *	included), an allocator with only one of its hooks, or an ops table
  *	whose @sz is too small or has an unknown non-zero tail, or that sets
- *	only one of op_alloc/op_free or of vm_bo_alloc/vm_bo_free.
- * On error @vm is left untouched.
+ *	only one of op_alloc/op_free or of vm_bo_alloc/vm_bo_free,
+ *	GPUVM_RESV_PROTECTED without an @r_obj that has a reservation;
+ * or a negative errno from pthread_mutex_init().
+ * On -EINVAL @vm is left untouched.
  *
  * Context: Process context; does not allocate.
  */
@@ -155,11 +239,14 @@ GPUVM_EXPORT int gpuvm_init(struct gpuvm *vm, const struct gpuvm_init_opts *opts
  * gpuvm_fini() - release what the VM holds internally.
  * @vm: the VM.
  *
- * Frees the index and the node cache. The VM must hold no mapping.
+ * Frees the index and the node cache and destroys the internal mutexes. The
+ * VM must hold no mapping, no vm_bo on its extobj or evict list, and no
+ * vm_bo waiting for the deferred cleanup.
  *
  * Returns: 0, or
- * -EBUSY: mappings are still inserted (nothing is released; remove them
- *	first). The kernel warns and leaks here instead.
+ * -EBUSY: mappings are still inserted, vm_bos are on the extobj or evict
+ *	list, or released vm_bos are queued for gpuvm_bo_deferred_cleanup()
+ *	(nothing is released; the kernel warns and leaks here instead).
  * -EINVAL: @vm is NULL.
  *
  * Context: Process context; frees memory, not on the fence-signalling path.
@@ -183,14 +270,66 @@ GPUVM_EXPORT struct gpuvm *gpuvm_get(struct gpuvm *vm);
  * On the last reference the VM is released: with ops->vm_free set, that
  * callback is called and must call gpuvm_fini() and free the embedding
  * struct; without it, gpuvm_fini() is called and the memory stays the
- * caller's. Inserted mappings hold no reference on the VM (as in the
- * kernel): remove them before the last put. Without vm_free, a last put
+ * caller's. Inserted mappings hold no reference on the VM (the kernel's
+ * do; see docs/porting.md): remove them before the last put. Without vm_free, a last put
  * with mappings still inserted cannot release the VM; it prints one line
  * to stderr naming the VM and leaves it as it is (the kernel warns too).
  *
- * Context: Process context when it may be the last reference.
+ * Context: Process context when it may be the last reference; never in a
+ * fence-signalling section (it may free the VM; debug builds abort).
  */
 GPUVM_EXPORT void gpuvm_put(struct gpuvm *vm);
+
+/**
+ * gpuvm_bo_deferred_cleanup() - free the vm_bos released on the
+ * fence-signalling path.
+ * @vm: the VM, in immediate mode.
+ *
+ * Takes every zombie off the VM's deferred stack at once (puts may go on
+ * meanwhile; their zombies wait for the next call). With
+ * GPUVM_RESV_PROTECTED the zombies are still on the extobj and evict lists:
+ * the VM's reservation is taken (unless the calling thread holds it) to
+ * unlink them. Then each is freed (ops->vm_bo_free or the allocator) and its
+ * references on the VM and the object are dropped, which may free those.
+ * Several threads may call it at once. Do not use @vm afterwards unless you
+ * hold a reference of your own: the last vm_bo may drop the VM's last one.
+ *
+ * Returns: the number of vm_bos freed (0 or more), or -EINVAL (@vm NULL),
+ * -EOPNOTSUPP (not in immediate mode; debug builds also warn), or the error
+ * of locking the VM's reservation (nothing was taken off the stack).
+ *
+ * Context: Process context; frees and may block on the VM's reservation,
+ * never in a fence-signalling section (debug builds abort). Not under a
+ * gem's gpuva lock.
+ */
+GPUVM_EXPORT int gpuvm_bo_deferred_cleanup(struct gpuvm *vm);
+
+/**
+ * gpuvm_validate() - call ops->vm_bo_validate for every evicted vm_bo.
+ * @vm: the VM.
+ * @priv: passed to the callback.
+ *
+ * Walks the VM's evict list, skipping zombies, holding a reference on the
+ * vm_bo the callback gets; a vm_bo that is no longer flagged evicted when
+ * the callback returns is taken off the list, and one that is on the list
+ * without the flag (an external object of a GPUVM_RESV_PROTECTED VM
+ * un-evicted since) is taken off without a call. Without GPUVM_RESV_PROTECTED
+ * the internal list mutex is not held during the callback, so the callback
+ * may evict and un-evict objects, and puts may go on in other threads. One
+ * walk of a list runs at a time (a second one waits).
+ *
+ * Returns: 0, the callback's first error (at once), or -EINVAL (@vm NULL),
+ * -EOPNOTSUPP (no vm_bo_validate callback), -EPERM (GPUVM_RESV_PROTECTED and
+ * the calling thread does not hold the VM's reservation).
+ *
+ * Context: Process context, never in a fence-signalling section (debug
+ * builds abort). The caller holds the reservations of the objects that may
+ * be on the list (gpuvm_exec_lock()), as the callback needs them; with
+ * GPUVM_RESV_PROTECTED at least the VM's. Not under a gem's gpuva lock, and
+ * not from inside a walk of the same list (a vm_bo_validate callback must not
+ * call it).
+ */
+GPUVM_EXPORT int gpuvm_validate(struct gpuvm *vm, void *priv);
 
 /**
  * gpuvm_range_valid() - whether a range can be mapped in the VM.
@@ -237,7 +376,8 @@ GPUVM_EXPORT bool gpuvm_interval_empty(const struct gpuvm *vm, uint64_t addr,
  *
  * Returns: 0, or -ENOMEM (nothing reserved), -EINVAL (@vm NULL).
  *
- * Context: Process context; may allocate.
+ * Context: Process context; may allocate, so never in a fence-signalling
+ * section (debug builds abort): reserve before entering it.
  */
 GPUVM_EXPORT int gpuvm_index_reserve(struct gpuvm *vm, unsigned int inserts);
 
@@ -302,8 +442,14 @@ GPUVM_EXPORT int gpuvm_stats(const struct gpuvm *vm, struct gpuvm_stats *out);
  * Checks that the index is ordered and balanced and that its counts are
  * right, that no two mappings overlap, that every mapping is inside the VA
  * space and outside the reserved region and points back to @vm, and that
- * every linked mapping is on its vm_bo's list with a vm_bo of this VM. Debug
- * builds run it after every mutation.
+ * every linked mapping is on its vm_bo's list with a vm_bo of this VM, and
+ * that each such vm_bo has at least one reference per linked mapping. The
+ * vm_bo checks are made only where they cannot race: in immediate mode under
+ * the gem's gpuva lock (tried, never waited for), else when the calling
+ * thread holds the gem's reservation or the gem has none. The extobj and
+ * evict lists are checked (entries of this VM, external objects on the
+ * extobj list) when their lock is free. Debug builds run it after every
+ * mutation.
  *
  * Returns: 0, or -EUCLEAN with a message on stderr naming what is broken,
  * or -EINVAL (@vm NULL).
