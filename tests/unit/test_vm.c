@@ -90,10 +90,17 @@ static void init_unknown_tail(void **state)
 
 static void init_flags(void **state)
 {
-	GPUVM_OPTS(gpuvm_init_opts, opts, .range = 1ull << 40);
+	struct gpuvm_resv resv;
+	struct gpuvm_gem r_obj, no_resv;
+	GPUVM_OPTS(gpuvm_gem_opts, gopts, .resv = &resv);
+	GPUVM_OPTS(gpuvm_init_opts, opts, .range = 1ull << 40, .r_obj = &r_obj);
 	struct gpuvm vm;
 
 	(void)state;
+	assert_ret(gpuvm_resv_init(&resv, NULL), 0);
+	assert_ret(gpuvm_gem_init(&r_obj, &gopts), 0);
+	gopts.resv = NULL;
+	assert_ret(gpuvm_gem_init(&no_resv, &gopts), 0);
 	/* every bit below USERBITS that has no meaning is refused */
 	for (unsigned int bit = 0; bit < 16; bit++) {
 		uint32_t f = 1u << bit;
@@ -122,6 +129,21 @@ static void init_flags(void **state)
 		assert_int_equal(vm.flags, good[i]);
 		assert_ret(gpuvm_fini(&vm), 0);
 	}
+
+	/* RESV_PROTECTED lists are protected by the VM's reservation: it needs one */
+	opts.flags = GPUVM_RESV_PROTECTED;
+	opts.r_obj = NULL;
+	expect_init_einval(&opts);
+	opts.r_obj = &no_resv;
+	expect_init_einval(&opts);
+	opts.flags = GPUVM_RESV_PROTECTED | GPUVM_IMMEDIATE_MODE;
+	expect_init_einval(&opts);
+	opts.flags = GPUVM_IMMEDIATE_MODE;
+	assert_ret(gpuvm_init(&vm, &opts), 0);
+	assert_ret(gpuvm_fini(&vm), 0);
+	assert_ret(gpuvm_gem_fini(&no_resv), 0);
+	assert_ret(gpuvm_gem_fini(&r_obj), 0);
+	assert_ret(gpuvm_resv_fini(&resv), 0);
 }
 
 static void init_space_overflow(void **state)
