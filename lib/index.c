@@ -50,6 +50,7 @@
 #include "index.h"
 #include "internal.h"
 
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -157,10 +158,33 @@ static inline unsigned int ix_nkeys(const struct ix_node *n)
 }
 
 /* The leaf where a search for x ends (x already clamped). */
+/*
+ * The finger: the leaf the last insert or removal reached by a full descent,
+ * with the separator bounds [finger_lo, finger_hi) that led there (finger_lo
+ * 0 for the leftmost leaf, finger_hi IX_PAD for the rightmost). Any key in
+ * those bounds descends to that very leaf, so it can be used without a
+ * descent while the tree's shape is unchanged: only writers set it, and
+ * every change of shape (split, merge, redistribution, separator update,
+ * new or dropped root) clears it first. Binds are local (a remap removes a
+ * mapping and inserts its pieces where it was), so applying a request's ops
+ * mostly costs one descent instead of one per op. Readers only look at it,
+ * which keeps concurrent lookups free of writes.
+ */
+static inline struct ix_node *ix_finger(const struct gpuvm_va_index *ix, uint64_t key)
+{
+	if (ix->finger && key >= ix->finger_lo && key < ix->finger_hi)
+		return ix->finger;
+	return NULL;
+}
+
 static inline const struct ix_node *ix_descend(const struct gpuvm_va_index *ix,
 					       uint64_t x)
 {
-	const struct ix_node *n = ix->root;
+	const struct ix_node *n = ix_finger(ix, x);
+
+	if (n)
+		return n;
+	n = ix->root;
 
 	for (uint32_t h = ix->height; h > 1; h--) {
 		n = n->u.child[ix_rank(n->keys, x)];
@@ -415,6 +439,7 @@ static uint64_t ix_ibuf_scatter(const struct ix_ibuf *b, struct ix_node *l,
 struct ix_path {
 	struct ix_node *node[IX_MAX_HEIGHT];
 	unsigned int idx[IX_MAX_HEIGHT]; /* child taken at each inner depth */
+	uint64_t lo, hi; /* separator bounds of the leaf reached */
 };
 
 /* Descend to the leaf for @key (< IX_PAD), recording the path. */
@@ -423,15 +448,30 @@ static inline struct ix_node *ix_descend_path(struct gpuvm_va_index *ix, uint64_
 {
 	struct ix_node *n = ix->root;
 
+	p->lo = 0;
+	p->hi = IX_PAD;
 	for (unsigned int d = 0; d + 1 < ix->height; d++) {
 		unsigned int i = ix_rank(n->keys, key);
 
 		p->node[d] = n;
 		p->idx[d] = i;
+		/* deeper separators are tighter */
+		if (i > 0)
+			p->lo = n->keys[i - 1];
+		if (i + 1 < n->count)
+			p->hi = n->keys[i];
 		n = n->u.child[i];
 		ix_prefetch(n, d + 2 == ix->height);
 	}
 	return n;
+}
+
+static inline void ix_set_finger(struct gpuvm_va_index *ix, struct ix_node *leaf,
+				 const struct ix_path *p)
+{
+	ix->finger = leaf;
+	ix->finger_lo = p->lo;
+	ix->finger_hi = p->hi;
 }
 
 /* Whether the node at @depth of the path is on the rightmost path. */
@@ -585,6 +625,22 @@ static bool ix_insert_overlaps(const struct ix_node *l, unsigned int pos,
 	return !end || next < end;
 }
 
+/* Put @va at @pos of leaf @n, which has room: no change of shape. */
+static inline void ix_leaf_put(struct gpuvm_va_index *ix, struct ix_node *n, unsigned int pos,
+			       struct gpuva *va)
+{
+	unsigned int c = n->count;
+
+	memmove(&n->keys[pos + 1], &n->keys[pos], (c - pos) * sizeof(n->keys[0]));
+	memmove(&n->u.leaf.vals[pos + 1], &n->u.leaf.vals[pos],
+		(c - pos) * sizeof(n->u.leaf.vals[0]));
+	n->keys[pos] = va->va.addr;
+	n->u.leaf.vals[pos] = va;
+	n->count = c + 1;
+	ix->count++;
+	ix->seq++;
+}
+
 int gpuvm__index_insert(struct gpuvm_va_index *ix, const struct gpuvm_allocator *a,
 			struct gpuva *va, bool use_reserve)
 {
@@ -615,22 +671,23 @@ int gpuvm__index_insert(struct gpuvm_va_index *ix, const struct gpuvm_allocator 
 		return 0;
 	}
 
+	n = ix_finger(ix, key);
+	if (n && n->count < IX_LEAF_MAX) {
+		pos = ix_rank(n->keys, key);
+		if (ix_insert_overlaps(n, pos, va))
+			return -EEXIST;
+		ix_leaf_put(ix, n, pos, va);
+		return 0;
+	}
+
 	n = ix_descend_path(ix, key, &p);
 	pos = ix_rank(n->keys, key);
 	if (ix_insert_overlaps(n, pos, va))
 		return -EEXIST;
 
 	if (gpuvm__likely(n->count < IX_LEAF_MAX)) {
-		unsigned int c = n->count;
-
-		memmove(&n->keys[pos + 1], &n->keys[pos], (c - pos) * sizeof(n->keys[0]));
-		memmove(&n->u.leaf.vals[pos + 1], &n->u.leaf.vals[pos],
-			(c - pos) * sizeof(n->u.leaf.vals[0]));
-		n->keys[pos] = key;
-		n->u.leaf.vals[pos] = va;
-		n->count = c + 1;
-		ix->count++;
-		ix->seq++;
+		ix_leaf_put(ix, n, pos, va);
+		ix_set_finger(ix, n, &p);
 		return 0;
 	}
 
@@ -644,6 +701,7 @@ int gpuvm__index_insert(struct gpuvm_va_index *ix, const struct gpuvm_allocator 
 	if (err)
 		return err;
 
+	ix->finger = NULL; /* the split changes the shape */
 	ix_leaf_overflow(ix, &p, n, pos, key, va);
 	ix->count++;
 	ix->seq++;
@@ -700,6 +758,20 @@ static void ix_redistribute(struct ix_node *parent, unsigned int ri, struct ix_n
 	}
 }
 
+/* Take the entry at @pos out of leaf @n. */
+static inline void ix_leaf_take(struct gpuvm_va_index *ix, struct ix_node *n, unsigned int pos)
+{
+	unsigned int c = n->count - 1;
+
+	memmove(&n->keys[pos], &n->keys[pos + 1], (c - pos) * sizeof(n->keys[0]));
+	memmove(&n->u.leaf.vals[pos], &n->u.leaf.vals[pos + 1],
+		(c - pos) * sizeof(n->u.leaf.vals[0]));
+	n->keys[c] = IX_PAD;
+	n->count = c;
+	ix->count--;
+	ix->seq++;
+}
+
 void gpuvm__index_remove(struct gpuvm_va_index *ix, struct gpuva *va)
 {
 	uint64_t key = va->va.addr;
@@ -710,6 +782,20 @@ void gpuvm__index_remove(struct gpuvm_va_index *ix, struct gpuva *va)
 
 	if (!ix->root || key == IX_PAD)
 		return;
+	/*
+	 * Without a descent when the finger has the leaf and the removal
+	 * changes no shape: the leaf keeps enough entries and, unless it is
+	 * the leftmost, its first key (a separator names it).
+	 */
+	n = ix_finger(ix, key);
+	if (n) {
+		pos = ix_rank(n->keys, key);
+		if (pos >= (ix->finger_lo == 0 ? 1u : 2u) && n->count > IX_LEAF_MIN &&
+		    n->keys[pos - 1] == key && n->u.leaf.vals[pos - 1] == va) {
+			ix_leaf_take(ix, n, pos - 1);
+			return;
+		}
+	}
 	n = ix_descend_path(ix, key, &p);
 	pos = ix_rank(n->keys, key);
 	if (!pos || n->keys[pos - 1] != key || n->u.leaf.vals[pos - 1] != va) {
@@ -717,14 +803,14 @@ void gpuvm__index_remove(struct gpuvm_va_index *ix, struct gpuva *va)
 		return;
 	}
 	pos--;
-	c = n->count - 1;
-	memmove(&n->keys[pos], &n->keys[pos + 1], (c - pos) * sizeof(n->keys[0]));
-	memmove(&n->u.leaf.vals[pos], &n->u.leaf.vals[pos + 1],
-		(c - pos) * sizeof(n->u.leaf.vals[0]));
-	n->keys[c] = IX_PAD;
-	n->count = c;
-	ix->count--;
-	ix->seq++;
+	if ((pos > 0 || p.lo == 0) && n->count > IX_LEAF_MIN) {
+		ix_leaf_take(ix, n, pos);
+		ix_set_finger(ix, n, &p);
+		return;
+	}
+	ix->finger = NULL; /* separators or nodes may change below */
+	ix_leaf_take(ix, n, pos);
+	c = n->count;
 
 	/* Keep separators exact: the one that named this leaf's old first key
 	 * sits where the path last turned right. */
@@ -1105,6 +1191,20 @@ int gpuvm__index_verify(const struct gpuvm_va_index *ix)
 				ix->count);
 		if (s.nodes != ix->nodes)
 			IX_FAIL("%zu nodes in the tree, ix->nodes says %zu", s.nodes, ix->nodes);
+	}
+	if (ix->finger) {
+		/* both ends of its bounds must descend to it without it */
+		struct gpuvm_va_index *w = (struct gpuvm_va_index *)ix;
+		struct ix_path p;
+
+		if (!ix->root || ix->finger_lo >= ix->finger_hi)
+			IX_FAIL("finger %p with bounds [%" PRIx64 ", %" PRIx64 ") in a tree of %zu",
+				ix->finger, ix->finger_lo, ix->finger_hi, ix->count);
+		if (ix_descend_path(w, ix->finger_lo, &p) != ix->finger || p.lo != ix->finger_lo ||
+		    ix_descend_path(w, ix->finger_hi - 1, &p) != ix->finger ||
+		    p.hi != ix->finger_hi)
+			IX_FAIL("finger %p [%" PRIx64 ", %" PRIx64 ") is not the leaf of its bounds",
+				ix->finger, ix->finger_lo, ix->finger_hi);
 	}
 	for (c = ix->cache; c && n <= ix->ncache; c = c->u.leaf.next)
 		n++;

@@ -83,6 +83,8 @@ struct gpuvm_va_index {
 	uint32_t height;   /* 0 when empty, 1 when the root is a leaf */
 	uint32_t pad_;
 	uint64_t seq;      /* bumped on every structural change */
+	void *finger;      /* leaf of the last write, see lib/index.c */
+	uint64_t finger_lo, finger_hi;
 };
 
 /**
