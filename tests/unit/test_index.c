@@ -827,6 +827,66 @@ static void test_insert_overlap(void **state)
 	fx_free(f);
 }
 
+/*
+ * The finger: set by writes that change no shape, cleared by those that do,
+ * used by lookups, and checked by verify.
+ */
+static void test_finger(void **state)
+{
+	struct fx *f = fx_new(400, 53);
+	struct gpuva *va;
+
+	(void)state;
+	for (size_t i = 0; i < 31; i++)
+		fx_insert(f, fx_va(f, i * 0x2000, 0x1000));
+	assert_int_equal(f->ix.height, 1);
+	/* the root leaf: unbounded */
+	assert_non_null(f->ix.finger);
+	assert_int_equal(f->ix.finger_lo, 0);
+	assert_int_equal(f->ix.finger_hi, UINT64_MAX);
+	/* a split changes the shape */
+	fx_insert(f, fx_va(f, 31 * 0x2000, 0x1000));
+	assert_null(f->ix.finger);
+	fx_verify(f);
+	/* the next plain write sets it again, with the leaf's separator bounds */
+	va = fx_va(f, 40 * 0x2000, 0x1000);
+	fx_insert(f, va);
+	assert_non_null(f->ix.finger);
+	assert_true(f->ix.finger_lo > 0 && f->ix.finger_lo <= va->va.addr);
+	assert_int_equal(f->ix.finger_hi, UINT64_MAX);
+	fx_verify(f);
+	fx_check_walk(f);
+	/* lookups through the finger see what a descent sees */
+	for (uint64_t a = 0; a < 45 * 0x2000; a += 0x800)
+		assert_ptr_equal(gpuvm__index_first_overlap(&f->ix, a, a + 1),
+				 o_first_overlap(&f->o, a, a + 1));
+	/* the leftmost leaf's first entry is named by no separator */
+	{
+		uint64_t right_lo = f->ix.finger_lo;
+		size_t i;
+
+		fx_remove_at(f, 0);
+		assert_non_null(f->ix.finger);
+		assert_int_equal(f->ix.finger_lo, 0);
+		fx_verify(f);
+		/* another leaf's first entry is: removing it clears the finger */
+		for (i = 0; i < f->o.n && f->o.v[i]->va.addr != right_lo; i++)
+			;
+		assert_true(i < f->o.n);
+		fx_remove_at(f, i);
+		assert_null(f->ix.finger);
+		fx_verify(f);
+	}
+	/* a finger whose bounds do not lead to it is corruption */
+	fx_insert(f, fx_va(f, 41 * 0x2000, 0x1000));
+	assert_non_null(f->ix.finger);
+	f->ix.finger_lo--;
+	assert_int_equal(gpuvm__index_verify(&f->ix), -EUCLEAN);
+	f->ix.finger_lo++;
+	fx_verify(f);
+	fx_free(f);
+}
+
 static void test_reserve(void **state)
 {
 	struct fx *f = fx_new(4000, 41);
@@ -1162,6 +1222,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_fill),
 		cmocka_unit_test(test_enomem),
 		cmocka_unit_test(test_insert_overlap),
+		cmocka_unit_test(test_finger),
 		cmocka_unit_test(test_reserve),
 		cmocka_unit_test(test_reserve_survives_height_changes),
 		cmocka_unit_test(test_prepare),
