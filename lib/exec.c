@@ -349,21 +349,6 @@ static int exec_prepare_sm_map(struct gpuvm_exec *exec, const struct gpuva_op_ma
 }
 
 /* The checks gpuvm_sm_map() makes of a request (lib/ops.c), without the ops table's. */
-static int check_map_req(const struct gpuvm *vm, const struct gpuvm_map_req *req)
-{
-	const struct gpuva_op_map *m;
-
-	if (!req || !gpuvm__opts_valid(req, sizeof(*req)))
-		return -EINVAL;
-	m = &req->map;
-	if (!gpuvm_range_valid(vm, m->va.addr, m->va.range))
-		return -EINVAL;
-	if (m->gem.obj && (m->gem.offset > m->gem.obj->size ||
-			   m->va.range > m->gem.obj->size - m->gem.offset))
-		return -EINVAL;
-	return 0;
-}
-
 /* ---- the attempt loop ---- */
 
 static int exec_attempt(struct gpuvm_exec *exec, const struct exec_req *req)
@@ -528,7 +513,7 @@ int gpuvm_sm_map_exec_lock(struct gpuvm_exec *exec, const struct gpuvm_map_req *
 	GPUVM__MAY_BLOCK("gpuvm_sm_map_exec_lock", EXEC_RULE);
 	if (!exec_usable(exec))
 		return -EINVAL;
-	ret = check_map_req(exec->vm, req);
+	ret = gpuvm__check_map_req(exec->vm, req);
 	if (ret)
 		return ret;
 	r.map = &req->map;
@@ -593,7 +578,7 @@ int gpuvm_prepare_sm_map(struct gpuvm_exec *exec, const struct gpuvm_map_req *re
 
 	if (!in_attempt(exec))
 		return -EINVAL;
-	ret = check_map_req(exec->vm, req);
+	ret = gpuvm__check_map_req(exec->vm, req);
 	if (ret)
 		return ret;
 	return exec_prepare_sm_map(exec, &req->map);

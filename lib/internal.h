@@ -138,7 +138,8 @@ void gpuvm__bo_list_del(struct gpuvm_bo *vm_bo, enum gpuvm__bo_list which);
  * list. One walk per list at a time: begin waits for a running walk of the
  * same list (without RESV_PROTECTED; with it, the VM's reservation already
  * serializes walkers). Never block on a reservation inside a walk (a thread
- * holding that reservation may be waiting to walk); gpuvm_exec only tries.
+ * holding that reservation may be waiting to walk). gpuvm_exec reads the
+ * extobj list its own way, under the list mutexes, and only tries there.
  * The reference of the previous entry is dropped by _next/_end with
  * gpuvm__bo_put_walk(), outside any list mutex.
  *

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 
 /* -EINVAL unless @req is a well-formed request for a range @vm can map. */
-static int check_map_req(const struct gpuvm *vm, const struct gpuvm_map_req *req)
+int gpuvm__check_map_req(const struct gpuvm *vm, const struct gpuvm_map_req *req)
 {
 	const struct gpuva_op_map *m;
 
@@ -38,7 +38,7 @@ int gpuvm_sm_map(struct gpuvm *vm, void *priv, const struct gpuvm_map_req *req)
 
 	if (!vm || !has_steps(vm->ops, true))
 		return -EINVAL;
-	ret = check_map_req(vm, req);
+	ret = gpuvm__check_map_req(vm, req);
 	if (ret)
 		return ret;
 	return gpuvm__sm_walk(vm, vm->ops, priv, GPUVM__SM_MAP, &req->map);
@@ -199,7 +199,7 @@ int gpuvm_sm_map_ops_create(struct gpuvm *vm, const struct gpuvm_map_req *req,
 	int ret;
 
 	GPUVM__MAY_BLOCK("gpuvm_sm_map_ops_create", "it allocates the op list");
-	ret = check_map_req(vm, req);
+	ret = gpuvm__check_map_req(vm, req);
 	if (ret || !out)
 		return ret ? ret : -EINVAL;
 	return sm_ops_create(vm, GPUVM__SM_MAP, &req->map, out);
@@ -211,7 +211,7 @@ int gpuvm_madvise_ops_create(struct gpuvm *vm, const struct gpuvm_map_req *req,
 	int ret;
 
 	GPUVM__MAY_BLOCK("gpuvm_madvise_ops_create", "it allocates the op list");
-	ret = check_map_req(vm, req);
+	ret = gpuvm__check_map_req(vm, req);
 	if (ret || !out)
 		return ret ? ret : -EINVAL;
 	return sm_ops_create(vm, GPUVM__SM_MADVISE, &req->map, out);

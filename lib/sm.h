@@ -20,4 +20,11 @@ enum gpuvm__sm_mode {
 int gpuvm__sm_walk(struct gpuvm *vm, const struct gpuvm_ops *t, void *priv,
 		   enum gpuvm__sm_mode mode, const struct gpuva_op_map *req);
 
+/*
+ * Check a map request against @vm: sized struct, a range gpuvm_range_valid()
+ * accepts, and an object range within the object. Returns 0 or -EINVAL.
+ * (lib/ops.c; gpuvm_exec uses it for the requests it locks for.)
+ */
+int gpuvm__check_map_req(const struct gpuvm *vm, const struct gpuvm_map_req *req);
+
 #endif /* GPUVM_LIB_SM_H */

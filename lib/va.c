@@ -116,7 +116,9 @@ int gpuva_link(struct gpuva *va, struct gpuvm_bo *vm_bo)
 	if (gpuva_vm_bo(va))
 		return -EBUSY;
 	obj = gpuva_gem(va);
-	if (!obj || vm_bo->obj != obj || !va->vm || va->vm != vm_bo->vm)
+	/* va->vm outlives a removal: only the inserted state proves the VM */
+	if (!obj || vm_bo->obj != obj || !(va->state_ & GPUVA__STATE_INSERTED) ||
+	    va->vm != vm_bo->vm)
 		return -EINVAL;
 	gpuvm_bo_get(vm_bo);
 	gpuvm_list_add_tail(&va->gem.entry, &vm_bo->list.gpuva);

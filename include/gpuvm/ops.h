@@ -154,7 +154,7 @@ struct gpuvm_map_req {
  * @op_free: free an op from @op_alloc. Both or neither.
  * @vm_bo_alloc: allocate a zeroed vm_bo (embeddable), or NULL.
  * @vm_bo_free: free a vm_bo from @vm_bo_alloc. Both or neither.
- * @vm_bo_validate: validate an evicted vm_bo (next issue).
+ * @vm_bo_validate: validate an evicted vm_bo; gpuvm_validate() calls it.
  * @sm_step_map: callback mode: a map op; required by gpuvm_sm_map().
  * @sm_step_remap: callback mode: a remap op; required by both.
  * @sm_step_unmap: callback mode: an unmap op; required by both.

@@ -267,7 +267,8 @@ GPUVM_EXPORT struct gpuva *gpuva_range_next(const struct gpuva *va,
  * Appends @va to @vm_bo's list and takes a reference on @vm_bo.
  *
  * Returns: 0, or
- * -EINVAL: NULL argument, a sparse mapping, @vm_bo of another VM or object;
+ * -EINVAL: NULL argument, a sparse mapping, a mapping that is not inserted
+ *	(never, or no longer), @vm_bo of another VM or object;
  * -EBUSY: @va is already linked.
  *
  * Context: Any context; serialize against other changes of the gem's

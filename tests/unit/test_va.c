@@ -585,6 +585,18 @@ static void link_errors(void **state)
 	assert_ret(gpuva_link(sparse, bo_b), -EINVAL);
 	assert_ret(gpuva_link(va, bo_a2), -EINVAL);     /* other VM */
 	assert_ret(gpuva_link(va, bo_b), -EINVAL);      /* other object */
+	{
+		/* never inserted, and inserted then removed (va->vm stays set) */
+		struct gpuva *loose = pool_n(f, 1), *gone = pool_n(f, 1);
+
+		gpuva_init(loose, 0x5000, 0x1000, &f->a.base, 0);
+		assert_ret(gpuva_link(loose, bo_a), -EINVAL);
+		insert_va(&f->vm, gone, 0x6000, 0x1000, &f->a.base, 0);
+		assert_ret(gpuva_remove(gone), 0);
+		assert_ptr_equal(gone->vm, &f->vm);
+		assert_ret(gpuva_link(gone, bo_a), -EINVAL);
+		assert_null(gpuva_vm_bo(gone));
+	}
 	after = test_dump_vm(&f->vm, extra, 2);
 	assert_dump_equal(before, after);
 	free(after);
