@@ -46,8 +46,10 @@ void gpuvm__free(const struct gpuvm_allocator *a, void *ptr, size_t size)
 int gpuvm__wrong_mode(const struct gpuvm *vm, const char *call)
 {
 #ifdef GPUVM_DEBUG
+	/* a driver bug: stop at it in debug builds, like the kernel's WARN */
 	fprintf(stderr, "libgpuvm: %s() refused: VM '%s' is %sin immediate mode\n", call,
 		vm->name ? vm->name : "", gpuvm_immediate_mode(vm) ? "" : "not ");
+	abort();
 #else
 	(void)vm;
 	(void)call;

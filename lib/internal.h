@@ -58,9 +58,8 @@ __attribute__((noreturn, cold)) void gpuvm__signalling_violation(const char *cal
 
 /*
  * A call that exists only in immediate mode (or only outside it) was made on
- * a VM of the other kind: returns -EOPNOTSUPP; debug builds also print one
- * warning line naming the call (the kernel WARNs). Misuse is refused in
- * every build, never aborted, so that it can be tested everywhere.
+ * a VM of the other kind: returns -EOPNOTSUPP; debug builds assert instead:
+ * they print one line naming the call and abort (where the kernel WARNs).
  */
 int gpuvm__wrong_mode(const struct gpuvm *vm, const char *call);
 

@@ -322,7 +322,8 @@ GPUVM_EXPORT struct gpuvm_bo *gpuvm_bo_find(struct gpuvm *vm,
  * -ENOMEM: nothing changed;
  * -EOPNOTSUPP: @vm is in immediate mode, where the list lock is the gpuva
  *	lock and allocating under it is not allowed (use
- *	gpuvm_bo_obtain_prealloc() or gpuvm_bo_obtain()).
+ *	gpuvm_bo_obtain_prealloc() or gpuvm_bo_obtain()); debug builds abort
+ *	instead.
  *
  * Context: Process context; allocates. The caller holds the gem's
  * reservation, or serializes the gem's list itself when it has none.
@@ -344,7 +345,8 @@ GPUVM_EXPORT int gpuvm_bo_obtain_locked(struct gpuvm *vm, struct gpuvm_gem *obj,
  * is allocated under it.
  *
  * Returns: 0, or -EINVAL (NULL argument, @prealloc on a list or with more
- * than one reference), -EOPNOTSUPP (not in immediate mode), -EDEADLK (the
+ * than one reference), -EOPNOTSUPP (not in immediate mode; debug builds
+ * abort instead), -EDEADLK (the
  * calling thread holds the gpuva lock), or the error of funcs->gpuva_lock.
  *
  * Context: Process context (it may free @prealloc); not in a
@@ -417,7 +419,7 @@ GPUVM_EXPORT bool gpuvm_bo_put(struct gpuvm_bo *vm_bo);
  *
  * Returns: 1 when this put made it a zombie, 0 when references remain, or
  * -EINVAL (@vm_bo NULL, or already a zombie), -EOPNOTSUPP (the VM is not in
- * immediate mode; debug builds also print a warning), -EDEADLK (the calling
+ * immediate mode; debug builds abort instead), -EDEADLK (the calling
  * thread holds the gpuva lock), or the error of funcs->gpuva_lock. On error
  * the reference is not dropped.
  *

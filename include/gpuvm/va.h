@@ -303,7 +303,7 @@ GPUVM_EXPORT int gpuva_unlink(struct gpuva *va);
  * allocates nor frees.
  *
  * Returns: 0, or -EINVAL (@va NULL), -ENOENT (@va is not linked),
- * -EOPNOTSUPP (the VM is not in immediate mode; debug builds also warn),
+ * -EOPNOTSUPP (the VM is not in immediate mode; debug builds abort instead),
  * -EDEADLK (the calling thread holds the gem's gpuva lock), or the error of
  * funcs->gpuva_lock. On error nothing changed.
  *

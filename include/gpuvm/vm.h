@@ -297,7 +297,7 @@ GPUVM_EXPORT void gpuvm_put(struct gpuvm *vm);
  * hold a reference of your own: the last vm_bo may drop the VM's last one.
  *
  * Returns: the number of vm_bos freed (0 or more), or -EINVAL (@vm NULL),
- * -EOPNOTSUPP (not in immediate mode; debug builds also warn), or the error
+ * -EOPNOTSUPP (not in immediate mode; debug builds abort instead), or the error
  * of locking the VM's reservation (nothing was taken off the stack).
  *
  * Context: Process context; frees and may block on the VM's reservation,

@@ -17,6 +17,10 @@
 
 #include <gpuvm.h>
 
+#include <signal.h>
+#include <sys/wait.h>
+
+#include "test_child.h"
 #include "test_util.h"
 
 /* ---- fixture: a VM with a reservation, a local and two external objects ---- */
@@ -101,13 +105,21 @@ static struct gpuvm_bo *obtain(struct gpuvm *vm, struct gpuvm_gem *obj)
 
 /* ---- misuse of the immediate-mode functions ---- */
 
+/*
+ * Release builds refuse misuse with -EOPNOTSUPP and change nothing; debug
+ * builds assert (abort, with a line naming the call): mode_misuse_asserts.
+ */
 static void mode_misuse(void **state)
 {
 	struct fx *f = fx_new(0, NULL);
-	struct gpuvm_bo *vm_bo, *pre, *out = NULL;
+	struct gpuvm_bo *out = NULL;
+#ifndef GPUVM_DEBUG
+	struct gpuvm_bo *vm_bo, *pre;
 	struct gpuva va;
+#endif
 
 	(void)state;
+#ifndef GPUVM_DEBUG
 	/* not immediate: the deferred functions are refused, nothing changes */
 	vm_bo = obtain(&f->vm, &f->bare.base);
 	insert_va(&f->vm, &va, 0x1000, 0x1000, &f->bare.base, 0);
@@ -126,15 +138,18 @@ static void mode_misuse(void **state)
 	assert_ret(gpuva_unlink(&va), 0);
 	assert_ret(gpuva_remove(&va), 0);
 	assert_true(gpuvm_bo_put(vm_bo));
+#endif
 	fx_free(f);
 
-	/* immediate: obtain_locked would allocate under the gpuva lock */
 	f = fx_new(GPUVM_IMMEDIATE_MODE, NULL);
+#ifndef GPUVM_DEBUG
+	/* immediate: obtain_locked would allocate under the gpuva lock */
 	out = NULL;
 	assert_ret(gpuvm_bo_obtain_locked(&f->vm, &f->bare.base, &out), -EOPNOTSUPP);
 	assert_null(out);
 	assert_true(gpuvm_list_empty(&f->bare.base.gpuva.list));
 	assert_int_equal(f->ta.live, 0);
+#endif
 	/* argument errors come first or alongside, never a crash */
 	assert_ret(gpuvm_bo_obtain_locked(NULL, &f->bare.base, &out), -EINVAL);
 	assert_ret(gpuvm_bo_obtain_prealloc(NULL, &out), -EINVAL);
@@ -147,6 +162,62 @@ static void mode_misuse(void **state)
 	assert_ret(gpuvm_bo_gem_evict(NULL, true), -EINVAL);
 	fx_free(f);
 }
+
+#ifdef GPUVM_DEBUG
+/* One misuse per child: 0-3 on a VM that is not immediate, 4 on one that is. */
+static void misuse_child(void *arg)
+{
+	const int which = *(const int *)arg;
+	struct fx *f = fx_new(which == 4 ? GPUVM_IMMEDIATE_MODE : 0, NULL);
+	struct gpuvm_bo *vm_bo, *pre, *out = NULL;
+	struct gpuva va;
+
+	switch (which) {
+	case 0:
+		gpuvm_bo_put_deferred(obtain(&f->vm, &f->bare.base));
+		break;
+	case 1:
+		vm_bo = obtain(&f->vm, &f->bare.base);
+		insert_va(&f->vm, &va, 0x1000, 0x1000, &f->bare.base, 0);
+		assert_ret(gpuva_link(&va, vm_bo), 0);
+		gpuva_unlink_defer(&va);
+		break;
+	case 2:
+		gpuvm_bo_deferred_cleanup(&f->vm);
+		break;
+	case 3:
+		assert_ret(gpuvm_bo_create(&f->vm, &f->bare.base, &pre), 0);
+		gpuvm_bo_obtain_prealloc(pre, &out);
+		break;
+	default:
+		gpuvm_bo_obtain_locked(&f->vm, &f->bare.base, &out);
+		break;
+	}
+	/* reaching here is the failure the parent reports (exit status 0) */
+}
+
+static void mode_misuse_asserts(void **state)
+{
+	static const char *const calls[] = {
+		"gpuvm_bo_put_deferred", "gpuva_unlink_defer", "gpuvm_bo_deferred_cleanup",
+		"gpuvm_bo_obtain_prealloc", "gpuvm_bo_obtain_locked",
+	};
+	char err[1024], want[160];
+
+	(void)state;
+	for (int which = 0; which < 5; which++) {
+		int status = test_run_child(misuse_child, &which, err, sizeof(err));
+
+		snprintf(want, sizeof(want), "libgpuvm: %s() refused: VM 'life' is %sin immediate mode",
+			 calls[which], which == 4 ? "" : "not ");
+		if (status == -1 || !WIFSIGNALED(status) || WTERMSIG(status) != SIGABRT)
+			fail_msg("%s misused: the child did not abort (status 0x%x): %s",
+				 calls[which], status, err);
+		if (!strstr(err, want))
+			fail_msg("%s misused: stderr lacks \"%s\": %s", calls[which], want, err);
+	}
+}
+#endif
 
 /* ---- obtain variants ---- */
 
@@ -746,6 +817,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(mode_misuse),
+#ifdef GPUVM_DEBUG
+		cmocka_unit_test(mode_misuse_asserts),
+#endif
 		cmocka_unit_test(obtain_variants),
 		cmocka_unit_test(obtain_locked_plain),
 		cmocka_unit_test(deferred_put_and_cleanup),

@@ -24,6 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "test_child.h"
 #include "test_util.h"
 
 #ifdef GPUVM_DEBUG
@@ -106,33 +107,25 @@ static void sfx_fini(struct sfx *f)
 
 /* ---- running a call in a child ---- */
 
-/*
- * Fork; the child runs @fn(@f) with stderr into a pipe and exits 0 if it
- * returns. Returns the wait status; the child's stderr goes to @err.
- */
+struct child_call {
+	void (*fn)(struct sfx *);
+	struct sfx *f;
+};
+
+static void child_call(void *arg)
+{
+	struct child_call *c = arg;
+
+	c->fn(c->f);
+}
+
+/* @fn(@f) in a forked child (test_child.h); its stderr goes to @err. */
 static int run_child(void (*fn)(struct sfx *), struct sfx *f, char *err, size_t len)
 {
-	int fds[2], status = 0;
-	size_t got = 0;
-	ssize_t n;
-	pid_t pid;
+	struct child_call c = { fn, f };
+	int status = test_run_child(child_call, &c, err, len);
 
-	assert_int_equal(pipe(fds), 0);
-	fflush(NULL);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		close(fds[0]);
-		dup2(fds[1], STDERR_FILENO);
-		fn(f);
-		_exit(0);
-	}
-	close(fds[1]);
-	while (got + 1 < len && (n = read(fds[0], err + got, len - 1 - got)) > 0)
-		got += (size_t)n;
-	err[got] = '\0';
-	close(fds[0]);
-	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(status != -1);
 	return status;
 }
 
