@@ -106,21 +106,21 @@ bool gpuvm_resv_held(const struct gpuvm_resv *resv)
 	return resv && gpuvm__owner_held(&resv->owner_, &resv->held_);
 }
 
-int gpuvm_resv_lock(struct gpuvm_resv *resv)
+/* Take @resv for the calling thread, waiting for it unless @try. */
+static int resv_take(struct gpuvm_resv *resv, bool try)
 {
 	int ret;
 
-	GPUVM__MAY_BLOCK("gpuvm_resv_lock", "it may block on a reservation");
 	if (!resv)
 		return -EINVAL;
 	if (gpuvm_resv_held(resv))
 		return -EDEADLK;
 	if (resv->ops) {
-		ret = resv->ops->lock(resv);
+		ret = try ? resv->ops->trylock(resv) : resv->ops->lock(resv);
 		if (ret)
 			return cb_err(ret);
 	} else {
-		ret = pthread_mutex_lock(&resv->lock_);
+		ret = try ? pthread_mutex_trylock(&resv->lock_) : pthread_mutex_lock(&resv->lock_);
 		if (ret)
 			return -ret;
 	}
@@ -128,25 +128,15 @@ int gpuvm_resv_lock(struct gpuvm_resv *resv)
 	return 0;
 }
 
+int gpuvm_resv_lock(struct gpuvm_resv *resv)
+{
+	GPUVM__MAY_BLOCK("gpuvm_resv_lock", "it may block on a reservation");
+	return resv_take(resv, false);
+}
+
 int gpuvm_resv_trylock(struct gpuvm_resv *resv)
 {
-	int ret;
-
-	if (!resv)
-		return -EINVAL;
-	if (gpuvm_resv_held(resv))
-		return -EDEADLK;
-	if (resv->ops) {
-		ret = resv->ops->trylock(resv);
-		if (ret)
-			return cb_err(ret);
-	} else {
-		ret = pthread_mutex_trylock(&resv->lock_);
-		if (ret)
-			return -ret;
-	}
-	gpuvm__owner_set(&resv->owner_, &resv->held_);
-	return 0;
+	return resv_take(resv, true);
 }
 
 int gpuvm_resv_unlock(struct gpuvm_resv *resv)
