@@ -449,6 +449,7 @@ int gpuvm_exec_init(struct gpuvm_exec *exec, const struct gpuvm_exec_opts *opts)
 
 int gpuvm_exec_fini(struct gpuvm_exec *exec)
 {
+	GPUVM__MAY_BLOCK("gpuvm_exec_fini", "it frees memory");
 	if (!exec)
 		return -EINVAL;
 	if (exec->state_ != EXEC_IDLE)

@@ -18,9 +18,10 @@
  *   gem without one.
  * A VM's extobj and evict lists are protected by an internal mutex of the
  * VM, or by the VM's reservation with GPUVM_RESV_PROTECTED. A vm_bo's
- * reference count is atomic. Lock order: reservations (gpuvm_exec), then a
- * gem's gpuva lock, then the VM's internal list mutexes (never held by a
- * caller).
+ * reference count is atomic. Lock order: reservations (gpuvm_exec), then
+ * the VM's extobj/evict walk mutexes (held by gpuvm_validate() and other
+ * walks of those lists), then a gem's gpuva lock, then the VM's internal
+ * list mutexes (never held by a caller). docs/locking.md has the details.
  *
  *   call                       | the caller holds               | signalling
  *   ---------------------------+--------------------------------+-----------
@@ -144,8 +145,11 @@ GPUVM_EXPORT int gpuvm_gem_init(struct gpuvm_gem *obj,
  * gpuvm_gem_fini() - release the object's internal state.
  * @obj: the object.
  *
- * Returns: 0, or -EBUSY when vm_bos still refer to it or its gpuva lock is
- * held (nothing changed), or -EINVAL (@obj NULL).
+ * Returns: 0, or -EBUSY when its list of vm_bos is not empty or its gpuva
+ * lock is held (nothing changed), or -EINVAL (@obj NULL). A vm_bo that is
+ * not on the list (created and not obtained yet, or a zombie waiting for
+ * the deferred cleanup) also holds a reference on the object; the last
+ * gpuvm_gem_put() cannot come before it is gone, an explicit fini can.
  *
  * Context: Process context.
  */

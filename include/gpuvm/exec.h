@@ -46,7 +46,7 @@
  *   gpuvm_prepare_*       | callback of a locking call)  |
  *   gpuvm_exec_unlock     | the locks of this exec (the  | no
  *                         | thread that locked unlocks)  |
- *   gpuvm_exec_fini       | nothing locked by this exec  | yes
+ *   gpuvm_exec_fini       | nothing locked by this exec  | no (frees)
  *
  *                         | same gpuvm_exec | other gpuvm_exec, same VM
  *   any call above        |        X        |            -
@@ -178,11 +178,12 @@ GPUVM_EXPORT int gpuvm_exec_init(struct gpuvm_exec *exec,
  * gpuvm_exec_fini() - release a gpuvm_exec's storage.
  * @exec: the gpuvm_exec.
  *
- * Returns: 0, or -EBUSY (it still holds locks: gpuvm_exec_unlock() first;
- * nothing changed), -EINVAL (@exec NULL).
+ * Returns: 0, or -EBUSY (@exec is in the locked state: a locking call
+ * succeeded, even one that had nothing to lock, and gpuvm_exec_unlock() was
+ * not called yet; nothing changed), -EINVAL (@exec NULL).
  *
- * Context: Any context but the fence-signalling section when it frees
- * storage; @exec holds nothing locked.
+ * Context: Process context, not in the fence-signalling section (it frees;
+ * debug builds abort there); @exec is not locked.
  */
 GPUVM_EXPORT int gpuvm_exec_fini(struct gpuvm_exec *exec);
 
@@ -205,8 +206,9 @@ GPUVM_EXPORT int gpuvm_exec_fini(struct gpuvm_exec *exec);
  *
  * Returns: 0, or
  * -EINVAL: @exec NULL or not initialized;
- * -EBUSY: @exec holds locks already, or this is called from its own extra
- *	callback;
+ * -EBUSY: @exec is in the locked state already (a locking call succeeded,
+ *	even one that had nothing to lock, and gpuvm_exec_unlock() was not
+ *	called), or this is called from its own extra callback;
  * -ENOMEM: the locked set could not grow (the VM's allocator failed);
  * -EALREADY: the calling thread holds one of the reservations already,
  *	outside @exec (taking it again would deadlock);

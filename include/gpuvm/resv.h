@@ -14,8 +14,9 @@
  * object whose reservation is another one is an "external object" of that
  * VM.
  *
- * Reservations are never taken inside a fence-signalling section (debug
- * builds abort; see gpuvm/signal.h). Lock several at once with gpuvm_exec
+ * Reservations are never waited for inside a fence-signalling section:
+ * gpuvm_resv_lock() aborts there in debug builds, gpuvm_resv_trylock() is
+ * allowed (see gpuvm/signal.h). Lock several at once with gpuvm_exec
  * (gpuvm/exec.h), which never blocks while holding one and so cannot
  * deadlock.
  */
@@ -132,7 +133,8 @@ GPUVM_EXPORT int gpuvm_resv_lock(struct gpuvm_resv *resv);
  * @resv: the reservation.
  *
  * Returns: 0, or -EBUSY (another thread holds it), -EDEADLK (the calling
- * thread holds it), -EINVAL (@resv NULL).
+ * thread holds it), -EINVAL (@resv NULL), or the error of @resv->ops->trylock
+ * other than -EBUSY (passed through; the lock is not held).
  *
  * Context: Any context; never blocks.
  */

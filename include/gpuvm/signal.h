@@ -19,14 +19,18 @@
  *   free a buffer object
  *
  * Refused there: gpuvm_bo_create(), the gpuvm_bo_obtain*() calls,
- * gpuvm_bo_put(), gpuvm_gem_put(), gpuvm_put(), gpuvm_bo_deferred_cleanup(),
- * gpuvm_validate(), gpuvm_resv_lock(), gpuvm_exec_lock*(), every
+ * gpuvm_bo_put() and gpuva_unlink() (which puts; like the kernel's, on every
+ * put, not only the last), gpuvm_gem_put(), gpuvm_put(),
+ * gpuvm_bo_deferred_cleanup(), gpuvm_validate(), gpuvm_resv_lock(),
+ * gpuvm_exec_lock*(), gpuvm_sm_map_exec_lock(), gpuvm_exec_unlock() when it
+ * holds objects (it drops their references), gpuvm_exec_fini(), every
  * *_ops_create(), gpuvm_index_reserve(), and any allocation the library would
  * make (e.g. gpuva_insert() without reserved index nodes).
  *
  * Allowed there: gpuva_unlink_defer(), gpuvm_bo_put_deferred(),
- * gpuvm_bo_get(), gpuva_link(), gpuvm_gem_gpuva_lock()/unlock(),
- * gpuvm_resv_trylock()/unlock(), gpuvm_bo_extobj_add(), gpuvm_bo_evict(),
+ * gpuvm_bo_get(), gpuvm_bo_find(), gpuva_link(),
+ * gpuvm_gem_gpuva_lock()/unlock(), gpuvm_resv_trylock()/unlock() (trying
+ * never waits), gpuvm_bo_extobj_add(), gpuvm_bo_evict(), gpuvm_bo_gem_evict(),
  * gpuva_remove(), gpuva_unmap(), and gpuva_map()/gpuva_remap() when the
  * index nodes they need were reserved (an op list, or gpuvm_index_reserve()).
  * gpuva_insert() never takes reserved nodes: it passes only when the node

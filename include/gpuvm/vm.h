@@ -11,13 +11,18 @@
  *
  * Synchronization of the tree (docs/locking.md has the whole picture):
  *
- *                    | insert/remove | find/iterate | sm_map/ops_create
- *   insert/remove    |       X       |      X       |        X
- *   find/iterate     |       X       |      -       |        -
- *   sm_map/ops_create|       X       |      -       |        -
+ *                     | insert/ | find/   | sm_map,  | *_ops_create, gpuva_ops_free,
+ *                     | remove  | iterate | sm_unmap | gpuvm_index_reserve/unreserve/trim
+ *   insert/remove     |    X    |    X    |    X     |    X
+ *   find/iterate      |    X    |    -    |    -     |    -
+ *   sm_map, sm_unmap  |    X    |    -    |    -     |    -
+ *   *_ops_create, ... |    X    |    -    |    -     |    X
  *
  * "X": the caller must serialize the two (one lock around the VM's tree, as
  * the kernel's drivers do with their VM lock); "-": they may run at once.
+ * The walk of sm_map/sm_unmap only reads (what its callbacks do is theirs);
+ * list mode also reserves index nodes in the VM's node cache, so two list
+ * creations (or a creation and a free) on one VM are serialized too.
  * Linking or unlinking a mapping that is inserted counts as a change of the
  * tree too (debug builds check the links after every change).
  *
