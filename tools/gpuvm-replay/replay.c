@@ -191,12 +191,36 @@ static char *dup_name(const struct trace_tok *t)
 
 /* ---- vm and bo ---- */
 
+/*
+ * The common part of declaring a VM or a BO: a slot in @tab and in the
+ * array, and a zeroed entry of @size bytes named after @tok. On failure the
+ * request is refused with -ENOMEM and nothing is kept.
+ */
+static void *new_entry(struct replay *rp, struct nametab *tab, void **arr, size_t *cap,
+		       size_t n, size_t size, const struct trace_tok *tok, char **name)
+{
+	void *e;
+
+	if (tab_reserve(tab) || grow(arr, cap, n + 1, sizeof(void *)) || !(e = calloc(1, size))) {
+		refuse(rp, -ENOMEM, "out of memory");
+		return NULL;
+	}
+	*name = dup_name(tok);
+	if (!*name) {
+		free(e);
+		refuse(rp, -ENOMEM, "out of memory");
+		return NULL;
+	}
+	return e;
+}
+
 static void do_vm(struct replay *rp, const struct trace_req *r)
 {
 	uint64_t start = r->num[TRACE_VM_START], range = r->num[TRACE_VM_RANGE];
 	uint64_t raddr = r->num[TRACE_VM_RADDR], rrange = r->num[TRACE_VM_RRANGE];
 	uint32_t h = name_hash(r->vm.s, r->vm.len);
 	struct rp_vm *v;
+	char *name;
 	int rc;
 
 	if (tab_lookup(&rp->vmtab, r->vm.s, r->vm.len, h)) {
@@ -211,18 +235,11 @@ static void do_vm(struct replay *rp, const struct trace_req *r)
 		refuse(rp, -EINVAL, "reserve ADDR+RANGE does not fit in 64 bits");
 		return;
 	}
-	if (tab_reserve(&rp->vmtab) ||
-	    grow((void **)&rp->vms, &rp->vmcap, rp->nvm + 1, sizeof(*rp->vms)) ||
-	    !(v = calloc(1, sizeof(*v)))) {
-		refuse(rp, -ENOMEM, "out of memory");
+	v = new_entry(rp, &rp->vmtab, (void **)&rp->vms, &rp->vmcap, rp->nvm, sizeof(*v), &r->vm,
+		      &name);
+	if (!v)
 		return;
-	}
-	v->name = dup_name(&r->vm);
-	if (!v->name) {
-		free(v);
-		refuse(rp, -ENOMEM, "out of memory");
-		return;
-	}
+	v->name = name;
 	v->nlen = r->vm.len;
 	v->start = start;
 	v->range = range;
@@ -246,6 +263,7 @@ static void do_bo(struct replay *rp, const struct trace_req *r)
 {
 	uint32_t h = name_hash(r->bo.s, r->bo.len);
 	struct rp_bo *b;
+	char *name;
 	int rc;
 
 	if (tab_lookup(&rp->botab, r->bo.s, r->bo.len, h)) {
@@ -256,18 +274,11 @@ static void do_bo(struct replay *rp, const struct trace_req *r)
 		refuse(rp, -EINVAL, "the bo name '-' is reserved for sparse mappings");
 		return;
 	}
-	if (tab_reserve(&rp->botab) ||
-	    grow((void **)&rp->bos, &rp->bocap, rp->nbo + 1, sizeof(*rp->bos)) ||
-	    !(b = calloc(1, sizeof(*b)))) {
-		refuse(rp, -ENOMEM, "out of memory");
+	b = new_entry(rp, &rp->botab, (void **)&rp->bos, &rp->bocap, rp->nbo, sizeof(*b), &r->bo,
+		      &name);
+	if (!b)
 		return;
-	}
-	b->name = dup_name(&r->bo);
-	if (!b->name) {
-		free(b);
-		refuse(rp, -ENOMEM, "out of memory");
-		return;
-	}
+	b->name = name;
 	b->nlen = r->bo.len;
 	b->hash = h;
 	b->idx = (uint32_t)rp->nbo;
