@@ -571,6 +571,21 @@ static void do_map(struct replay *rp, const struct trace_req *r)
 	gpuvm_bo_put(vm_bo);
 }
 
+/* The VM of an unmap or prefetch request whose non-empty range it may use. */
+static struct rp_vm *need_vm_range(struct replay *rp, const struct trace_req *r, uint64_t addr,
+				   uint64_t range)
+{
+	struct rp_vm *v = need_vm(rp, r);
+
+	if (!v)
+		return NULL;
+	if (!range) {
+		refuse(rp, -EINVAL, "RANGE is 0");
+		return NULL;
+	}
+	return range_ok(rp, v, addr, range) ? v : NULL;
+}
+
 static void do_unmap(struct replay *rp, const struct trace_req *r)
 {
 	uint64_t addr = r->num[TRACE_ADDR], range = r->num[TRACE_RANGE];
@@ -578,14 +593,8 @@ static void do_unmap(struct replay *rp, const struct trace_req *r)
 	struct rp_vm *v;
 	int rc;
 
-	v = need_vm(rp, r);
+	v = need_vm_range(rp, r, addr, range);
 	if (!v)
-		return;
-	if (!range) {
-		refuse(rp, -EINVAL, "RANGE is 0");
-		return;
-	}
-	if (!range_ok(rp, v, addr, range))
 		return;
 	rc = gpuvm_sm_unmap_ops_create(&v->vm, addr, range, &ops);
 	if (rc) {
@@ -603,14 +612,8 @@ static void do_prefetch(struct replay *rp, const struct trace_req *r)
 	struct rp_vm *v;
 	int rc;
 
-	v = need_vm(rp, r);
+	v = need_vm_range(rp, r, addr, range);
 	if (!v)
-		return;
-	if (!range) {
-		refuse(rp, -EINVAL, "RANGE is 0");
-		return;
-	}
-	if (!range_ok(rp, v, addr, range))
 		return;
 	rc = gpuvm_prefetch_ops_create(&v->vm, addr, range, &ops);
 	if (rc) {
