@@ -24,7 +24,6 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
-#include <fcntl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -1436,11 +1435,21 @@ static void *unlock_main(void *arg)
 	return NULL;
 }
 
+#ifdef GPUVM_DEBUG
+/* In a child: unlock @arg, a locked exec, from another thread than the locker. */
+static void unlock_from_thread(void *arg)
+{
+	pthread_t th;
+
+	if (pthread_create(&th, NULL, unlock_main, arg) == 0)
+		pthread_join(th, NULL);
+}
+#endif
+
 static void exec_unlock_other_thread(void **state)
 {
 	struct fx f;
 	struct gpuvm_exec exec;
-	pthread_t th;
 
 	(void)state;
 	fx_setup(&f, 0, false);
@@ -1450,29 +1459,22 @@ static void exec_unlock_other_thread(void **state)
 #ifdef GPUVM_DEBUG
 	{
 		/* debug builds abort: the child's other thread is the culprit */
-		int status;
-		pid_t pid;
+		char err[512];
+		int status = test_run_child(unlock_from_thread, &exec, err, sizeof(err));
 
-		fflush(NULL);
-		pid = fork();
-		assert_true(pid >= 0);
-		if (pid == 0) {
-			int devnull = open("/dev/null", O_WRONLY);
-
-			if (devnull >= 0)
-				dup2(devnull, 2);
-			if (pthread_create(&th, NULL, unlock_main, &exec) == 0)
-				pthread_join(th, NULL);
-			_exit(0);
-		}
-		assert_int_equal(waitpid(pid, &status, 0), pid);
+		assert_true(status != -1);
 		assert_true(WIFSIGNALED(status));
 		assert_int_equal(WTERMSIG(status), SIGABRT);
+		assert_non_null(strstr(err, "gpuvm_exec_unlock() called by a thread that did not"));
 	}
 #else
 	/* release builds leave the set to the thread that locked */
-	assert_int_equal(pthread_create(&th, NULL, unlock_main, &exec), 0);
-	assert_int_equal(pthread_join(th, NULL), 0);
+	{
+		pthread_t th;
+
+		assert_int_equal(pthread_create(&th, NULL, unlock_main, &exec), 0);
+		assert_int_equal(pthread_join(th, NULL), 0);
+	}
 #endif
 	assert_int_equal(exec.num_objects, 2);
 	assert_true(gpuvm_resv_held(&f.vm_resv));
