@@ -591,6 +591,16 @@ static double bytes_per_mapping(const struct fx *f)
 	return (double)f->ix.nodes * (double)gpuvm__index_node_size() / (double)f->ix.count;
 }
 
+/*
+ * The fill bounds below were set for 512-byte nodes; the leaves' length
+ * array made nodes 640 bytes without changing how many entries they hold,
+ * so the bounds scale with the node size (the fill they check is the same).
+ */
+static double fill_bound(double bytes_at_512)
+{
+	return bytes_at_512 * (double)gpuvm__index_node_size() / 512.0;
+}
+
 static void fill_insert(struct fx *f, struct gpuva *va)
 {
 	assert_int_equal(gpuvm__index_insert(&f->ix, &f->a, va, false), 0);
@@ -618,7 +628,7 @@ static void test_fill(void **state)
 	fill_verify(f, n);
 	bpm = bytes_per_mapping(f);
 	print_message("ascending: %.2f bytes/mapping, height %u\n", bpm, f->ix.height);
-	assert_true(bpm < 17.5);
+	assert_true(bpm < fill_bound(17.5));
 	fx_free(f);
 
 	/* descending: sibling redistribution keeps nodes well filled */
@@ -628,7 +638,7 @@ static void test_fill(void **state)
 	fill_verify(f, n);
 	bpm = bytes_per_mapping(f);
 	print_message("descending: %.2f bytes/mapping\n", bpm);
-	assert_true(bpm < 20.0);
+	assert_true(bpm < fill_bound(20.0));
 	fx_free(f);
 
 	/* random order */
@@ -653,8 +663,8 @@ static void test_fill(void **state)
 	fill_verify(f, n);
 	bpm = bytes_per_mapping(f);
 	print_message("random: %.2f bytes/mapping\n", bpm);
-	/* the budget is 28; ~20 is what the sibling redistribution gives */
-	assert_true(bpm < 23.0);
+	/* ~20 (x1.25) is what the sibling redistribution gives */
+	assert_true(bpm < fill_bound(23.0));
 	fx_free(f);
 }
 
@@ -1134,7 +1144,10 @@ static void test_edges(void **state)
 
 	/* the highest possible start: [2^64 - 2, 2^64 - 1) */
 	last = fx_va(f, UINT64_MAX - 1, 1);
+	/* an inserted mapping's range is the index's: shrink it out of the index */
+	fx_remove_at(f, f->o.n - 1);
 	hi->va.range = 0x1ffe;
+	fx_insert(f, hi);
 	fx_insert(f, last);
 	fx_verify(f);
 	assert_ptr_equal(gpuvm__index_lookup(&f->ix, UINT64_MAX - 1), last);
@@ -1172,6 +1185,55 @@ static void test_edges(void **state)
 	fx_free(f);
 }
 
+/*
+ * Ranges around and above 4 GiB: leaves keep ranges below 2^32 - 1 and mark
+ * the others, whose end is then read from the mapping. Every query must
+ * agree with the oracle on both sides of that line.
+ */
+static void test_big_ranges(void **state)
+{
+	static const uint64_t lens[] = {
+		0xfffffffeull, 0xffffffffull, 0x100000000ull, 0x100000001ull,
+		0x1ffffffffull, 1ull << 40, 1, 0x1000,
+	};
+	const size_t n = 6000;
+	struct fx *f = fx_new(n + 64, 81);
+	const uint64_t space = 1ull << 52;
+
+	(void)state;
+	/* the exact lengths, each with queries at both of its edges */
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		uint64_t a = (uint64_t)(i + 1) << 44;
+		struct gpuva *va = fx_va(f, a, lens[i]);
+
+		fx_insert(f, va);
+		fx_check_queries_at(f, a + lens[i] - 1, 1);
+		fx_check_queries_at(f, a + lens[i], 1);
+		fx_check_queries_at(f, a + lens[i] - 1, 0);
+		assert_ptr_equal(gpuvm__index_first_overlap(&f->ix, a + lens[i] - 1, 0), va);
+		assert_null(gpuvm__index_first_overlap(&f->ix, a + lens[i], a + lens[i] + 1));
+		/* the insert-side check: a mapping right at the end fits, one byte
+		 * earlier overlaps */
+		assert_int_equal(gpuvm__index_insert(&f->ix, &f->a,
+						     fx_va(f, a + lens[i] - 1, 1), false),
+				 -EEXIST);
+	}
+	fx_verify(f);
+	/* random mix of small and huge ranges, with removals */
+	while (f->o.n < n / 2)
+		fx_try_insert_random(f, space, rnd_below(f, 4) ? 1ull << 33 : 0x10000);
+	fx_verify(f);
+	fx_check_walk(f);
+	fx_check_queries(f, space, 3000);
+	while (f->o.n > n / 4) {
+		fx_remove_at(f, rnd_below(f, f->o.n));
+		if ((f->o.n & 255) == 0)
+			fx_check_queries(f, space, 100);
+	}
+	fx_verify(f);
+	fx_free(f);
+}
+
 /* The verifier catches the corruptions a caller could cause. */
 static void test_verify_detects(void **state)
 {
@@ -1191,6 +1253,10 @@ static void test_verify_detects(void **state)
 	va->va.range += 1;
 	assert_int_equal(gpuvm__index_verify(&f->ix), -EUCLEAN);
 	va->va.range -= 1;
+	/* the leaf's copy of the range is stale (no overlap: shrunk) */
+	va->va.range -= 1;
+	assert_int_equal(gpuvm__index_verify(&f->ix), -EUCLEAN);
+	va->va.range += 1;
 	/* end overflow */
 	f->o.v[99]->va.range = UINT64_MAX;
 	assert_int_equal(gpuvm__index_verify(&f->ix), -EUCLEAN);
@@ -1220,6 +1286,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_random_large),
 		cmocka_unit_test(test_patterns),
 		cmocka_unit_test(test_fill),
+		cmocka_unit_test(test_big_ranges),
 		cmocka_unit_test(test_enomem),
 		cmocka_unit_test(test_insert_overlap),
 		cmocka_unit_test(test_finger),
