@@ -159,8 +159,10 @@ void gpuvm__bo_list_add(struct gpuvm_bo *vm_bo, enum gpuvm__bo_list which)
 	bool locked = list_lock(vm, which);
 
 	/* linked covers a walker's private list too: the entry goes back from there */
-	if (!gpuvm_list_linked(bo_entry(vm_bo, which)))
+	if (!gpuvm_list_linked(bo_entry(vm_bo, which))) {
 		gpuvm_list_add_tail(bo_entry(vm_bo, which), vm_list(vm, which));
+		vm_bo->listed_ = true;
+	}
 	list_unlock(vm, which, locked);
 }
 
@@ -258,7 +260,7 @@ static void bo_destroy(struct gpuvm_bo *vm_bo)
 			gpuvm__bo_list_del(vm_bo, GPUVM__LIST_EXTOBJ);
 			gpuvm__bo_list_del(vm_bo, GPUVM__LIST_EVICT);
 		}
-	} else {
+	} else if (vm_bo->listed_) { /* see bo_into_zombie() */
 		gpuvm__bo_list_del(vm_bo, GPUVM__LIST_EXTOBJ);
 		gpuvm__bo_list_del(vm_bo, GPUVM__LIST_EVICT);
 	}
@@ -289,7 +291,14 @@ bool gpuvm_bo_put(struct gpuvm_bo *vm_bo)
  */
 static void bo_into_zombie(struct gpuvm_bo *vm_bo)
 {
-	if (!gpuvm_resv_protected(vm_bo->vm)) {
+	/*
+	 * listed_ was set under the list lock by someone who held a reference
+	 * (or the gem's list lock, which this path holds too) before that
+	 * reference was dropped, so it is visible here, after the last one
+	 * went. Never listed: nothing to take off, and no VM-wide mutex to
+	 * share with the other threads on the signalling path.
+	 */
+	if (vm_bo->listed_ && !gpuvm_resv_protected(vm_bo->vm)) {
 		gpuvm__bo_list_del(vm_bo, GPUVM__LIST_EXTOBJ);
 		gpuvm__bo_list_del(vm_bo, GPUVM__LIST_EVICT);
 	}
@@ -381,6 +390,7 @@ int gpuvm_bo_create(struct gpuvm *vm, struct gpuvm_gem *obj, struct gpuvm_bo **o
 	vm_bo->obj = gpuvm_gem_get(obj);
 	vm_bo->refcount = 1;
 	vm_bo->evicted = false;
+	vm_bo->listed_ = false;
 	gpuvm_list_init(&vm_bo->list.gpuva);
 	vm_bo->list.entry.gem.next = vm_bo->list.entry.gem.prev = NULL;
 	vm_bo->list.entry.extobj.next = vm_bo->list.entry.extobj.prev = NULL;

@@ -223,6 +223,9 @@ GPUVM_EXPORT bool gpuvm_gem_gpuva_lock_held(const struct gpuvm_gem *obj);
  * @evicted: whether the object is evicted in this VM; set by
  *	gpuvm_bo_evict() under the object's reservation. Read it with
  *	gpuvm_bo_evicted() when others may change it.
+ * @listed_: private: set (and never cleared) the first time the vm_bo goes
+ *	on the VM's extobj or evict list, under that list's lock; a vm_bo
+ *	that was never on either skips their locks when it is released.
  * @list.gpuva: the mappings linked to this vm_bo, in link order.
  * @list.entry.gem: node in @obj's list of vm_bos.
  * @list.entry.extobj: node in the VM's extobj list.
@@ -234,6 +237,7 @@ struct gpuvm_bo {
 	struct gpuvm_gem *obj;
 	unsigned int refcount;
 	bool evicted;
+	bool listed_;
 	struct {
 		struct gpuvm_list gpuva;
 		struct {
