@@ -182,6 +182,20 @@ void bench_load_end(struct bench_load *l, double *other, double *steal)
 	*steal = *steal < 0 ? 0 : *steal > 1 ? 1 : *steal;
 }
 
+void bench_perf(bool on)
+{
+	const char *env = getenv("BENCH_PERF_CTL");
+	const char *msg = on ? "enable\n" : "disable\n";
+	int ctl, ack;
+	char buf[8];
+
+	if (!env || sscanf(env, "%d,%d", &ctl, &ack) != 2)
+		return;
+	if (write(ctl, msg, strlen(msg)) != (ssize_t)strlen(msg) ||
+	    read(ack, buf, sizeof(buf)) <= 0)
+		fprintf(stderr, "bench: BENCH_PERF_CTL=%s: perf did not answer\n", env);
+}
+
 int bench_pin_cpu(int cpu)
 {
 	cpu_set_t set;

@@ -1008,7 +1008,9 @@ static void map_requests(struct vmctx *c, size_t nreq, size_t nmap)
 	if (!no_baseline)
 		bb = run_requests(sa_fn, &sa, reqs, nreq, false, built, true, 0);
 	bench_load_begin(&ld);
+	bench_perf(true);
 	la = run_requests(lib_fn, c, reqs, napp, true, applied, false, 0);
+	bench_perf(false);
 	bench_load_end(&ld, &other, &steal);
 	bench_value("map", "applied_other_load", other, "share");
 	bench_value("map", "applied_steal", steal, "share");
