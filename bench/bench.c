@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -186,14 +187,30 @@ void bench_perf(bool on)
 {
 	const char *env = getenv("BENCH_PERF_CTL");
 	const char *msg = on ? "enable\n" : "disable\n";
-	int ctl, ack;
-	char buf[8];
+	char ctl[512], ack[512] = "", buf[16];
+	const char *comma;
+	bool ok;
+	int fd;
 
-	if (!env || sscanf(env, "%d,%d", &ctl, &ack) != 2)
+	if (!env || !*env)
 		return;
-	if (write(ctl, msg, strlen(msg)) != (ssize_t)strlen(msg) ||
-	    read(ack, buf, sizeof(buf)) <= 0)
-		fprintf(stderr, "bench: BENCH_PERF_CTL=%s: perf did not answer\n", env);
+	comma = strchr(env, ',');
+	snprintf(ctl, sizeof(ctl), "%.*s", comma ? (int)(comma - env) : (int)strlen(env), env);
+	if (comma)
+		snprintf(ack, sizeof(ack), "%s", comma + 1);
+	fd = open(ctl, O_WRONLY | O_CLOEXEC);
+	ok = fd >= 0 && write(fd, msg, strlen(msg)) == (ssize_t)strlen(msg);
+	if (fd >= 0)
+		close(fd);
+	if (ok && *ack) {
+		/* perf answers "ack" once the command took effect */
+		fd = open(ack, O_RDONLY | O_CLOEXEC);
+		ok = fd >= 0 && read(fd, buf, sizeof(buf)) > 0;
+		if (fd >= 0)
+			close(fd);
+	}
+	if (!ok)
+		fprintf(stderr, "bench: BENCH_PERF_CTL=%s: %s\n", env, strerror(errno));
 }
 
 int bench_pin_cpu(int cpu)

@@ -178,11 +178,12 @@ void bench_load_end(struct bench_load *l, double *other, double *steal);
 /* Pin the calling thread to one CPU (modulo the CPUs online); 0 or a
  * positive errno. Benchmarks report; they do not fail when it fails. */
 /*
- * Profile one phase: when BENCH_PERF_CTL is "CTL_FD,ACK_FD" (the descriptors
- * of `perf record -D -1 --control fd:CTL_FD,ACK_FD`), bench_perf(true)
+ * Profile one phase: when BENCH_PERF_CTL is "CTL_FIFO[,ACK_FIFO]" (the fifos
+ * of `perf record -D -1 --control fifo:CTL_FIFO,ACK_FIFO`), bench_perf(true)
  * enables perf's sampling and bench_perf(false) disables it again, so a
- * profile holds only the phase between them. Without the variable both do
- * nothing. Phases that call it: bench-engine's applied map requests.
+ * profile holds only the phase between them (bench/README.md has the
+ * command). Without the variable both do nothing. The phase that calls it:
+ * bench-engine's applied map requests.
  */
 void bench_perf(bool on);
 
