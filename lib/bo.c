@@ -87,10 +87,41 @@ struct gpuvm_gem *gpuvm_gem_get(struct gpuvm_gem *obj)
 	return obj;
 }
 
+#ifdef GPUVM_DEBUG
+/*
+ * A put on a count that is already 0: the object was released (a vm_bo may
+ * be a zombie waiting for the cleanup, or freed). Release builds cannot
+ * tell that from a live count without a branch on every put; debug builds
+ * stop here, naming the object, before the count wraps and the object is
+ * released twice.
+ */
+__attribute__((noreturn, cold)) static void put_below_zero(const char *call, const char *what,
+							   const void *obj, const struct gpuvm *vm)
+{
+	if (vm)
+		fprintf(stderr, "libgpuvm: %s() on %s %p of VM '%s' without references\n", call,
+			what, obj, vm->name ? vm->name : "");
+	else
+		fprintf(stderr, "libgpuvm: %s() on %s %p without references\n", call, what, obj);
+	abort();
+}
+
+/* Drop one reference of *@count; true when it was the last. */
+#define PUT_REF(count, call, what, obj, vm)                                            \
+	({                                                                             \
+		unsigned int old_ = __atomic_fetch_sub((count), 1, __ATOMIC_ACQ_REL);  \
+		if (!old_)                                                             \
+			put_below_zero((call), (what), (obj), (vm));                   \
+		old_ == 1;                                                             \
+	})
+#else
+#define PUT_REF(count, call, what, obj, vm) (__atomic_sub_fetch((count), 1, __ATOMIC_ACQ_REL) == 0)
+#endif
+
 void gpuvm_gem_put(struct gpuvm_gem *obj)
 {
 	GPUVM__MAY_BLOCK("gpuvm_gem_put", "it may free a buffer object");
-	if (!obj || __atomic_sub_fetch(&obj->refcount, 1, __ATOMIC_ACQ_REL))
+	if (!obj || !PUT_REF(&obj->refcount, "gpuvm_gem_put", "gem", obj, NULL))
 		return;
 	if (obj->funcs && obj->funcs->free)
 		obj->funcs->free(obj);
@@ -187,8 +218,10 @@ struct gpuvm_bo *gpuvm_bo_get(struct gpuvm_bo *vm_bo)
 	old = __atomic_fetch_add(&vm_bo->refcount, 1, __ATOMIC_RELAXED);
 #ifdef GPUVM_DEBUG
 	if (!old) {
-		fputs("libgpuvm: gpuvm_bo_get() on a vm_bo without references (a zombie)\n",
-		      stderr);
+		fprintf(stderr,
+			"libgpuvm: gpuvm_bo_get() on vm_bo %p of VM '%s' without references "
+			"(a zombie)\n",
+			(void *)vm_bo, vm_bo->vm && vm_bo->vm->name ? vm_bo->vm->name : "");
 		abort();
 	}
 #else
@@ -275,7 +308,7 @@ static void bo_destroy(struct gpuvm_bo *vm_bo)
 bool gpuvm_bo_put(struct gpuvm_bo *vm_bo)
 {
 	GPUVM__MAY_BLOCK("gpuvm_bo_put", "it may free a buffer object");
-	if (!vm_bo || __atomic_sub_fetch(&vm_bo->refcount, 1, __ATOMIC_ACQ_REL))
+	if (!vm_bo || !PUT_REF(&vm_bo->refcount, "gpuvm_bo_put", "vm_bo", vm_bo, vm_bo->vm))
 		return false;
 	bo_destroy(vm_bo);
 	return true;

@@ -37,6 +37,8 @@ enum exec_state {
 	EXEC_IDLE,
 	EXEC_LOCKING, /* an attempt runs; the extra callback may add objects */
 	EXEC_LOCKED,
+	/* EXEC_LOCKING, and the attempt locked every external object */
+	EXEC_LOCKING_EXTOBJS,
 };
 
 /* What a top-level locking call locks besides the VM's reservation. */
@@ -168,15 +170,19 @@ static int exec_add(struct gpuvm_exec *exec, struct gpuvm_gem *obj, bool ref, bo
 		ret = 0;
 		goto drop;
 	}
+	/*
+	 * Held by this thread outside the set: waiting for it would never end.
+	 * Checked before the set grows, so that a call refused at its first
+	 * object allocates nothing.
+	 */
+	if (gpuvm_resv_held(resv)) {
+		ret = -EALREADY;
+		goto drop;
+	}
 	if (exec->num_objects == exec->cap_) {
 		ret = under_mutex ? -ENOMEM : set_grow(exec);
 		if (ret)
 			goto drop;
-	}
-	/* held by this thread outside the set: waiting for it would never end */
-	if (gpuvm_resv_held(resv)) {
-		ret = -EALREADY;
-		goto drop;
 	}
 	if (exec->num_objects == 0 && !under_mutex && !(exec->flags & GPUVM_EXEC_TRYLOCK))
 		ret = gpuvm_resv_lock(resv);
@@ -230,7 +236,8 @@ drop:
  *
  * With RESV_PROTECTED the VM's reservation, which the attempt took first,
  * protects the lists; evicted external objects, which gpuvm_bo_evict() could
- * only flag, go on the evict list now (the kernel does the same).
+ * only flag, go on the evict list once the attempt succeeded
+ * (exec_list_evicted()).
  */
 static int exec_prepare_objects(struct gpuvm_exec *exec)
 {
@@ -264,8 +271,6 @@ again:
 			if (ret)
 				break;
 		}
-		if (prot && gpuvm_bo_evicted(vm_bo))
-			gpuvm__bo_list_add(vm_bo, GPUVM__LIST_EVICT);
 	}
 	if (!prot) {
 		pthread_mutex_unlock(&vm->extobj.lock);
@@ -276,7 +281,31 @@ again:
 		if (!ret)
 			goto again;
 	}
+	if (!ret)
+		exec->state_ = EXEC_LOCKING_EXTOBJS;
 	return ret;
+}
+
+/*
+ * RESV_PROTECTED, after an attempt that locked every external object
+ * succeeded: put the evicted ones on the evict list, which gpuvm_bo_evict()
+ * could not touch without the VM's reservation (the kernel does this while
+ * it prepares the objects). Only now, so that a locking call that fails
+ * leaves the lists as they were. Cannot fail.
+ */
+static void exec_list_evicted(struct gpuvm_exec *exec)
+{
+	struct gpuvm *vm = exec->vm;
+	struct gpuvm_bo *vm_bo;
+
+	if (!gpuvm_resv_protected(vm))
+		return;
+	gpuvm_list_for_each_entry(vm_bo, &vm->extobj.list, struct gpuvm_bo, list.entry.extobj) {
+		if (gpuvm_bo_is_zombie(vm_bo) || !gpuvm_bo_evicted(vm_bo))
+			continue;
+		if (vm_bo->obj->resv && set_has(exec, vm_bo->obj->resv))
+			gpuvm__bo_list_add(vm_bo, GPUVM__LIST_EVICT);
+	}
 }
 
 static int exec_prepare_array(struct gpuvm_exec *exec, struct gpuvm_gem *const *objs,
@@ -409,6 +438,8 @@ static int exec_run(struct gpuvm_exec *exec, const struct exec_req *req)
 		exec->state_ = EXEC_LOCKING;
 		ret = exec_attempt(exec, req);
 		if (!ret) {
+			if (exec->state_ == EXEC_LOCKING_EXTOBJS)
+				exec_list_evicted(exec);
 			exec->state_ = EXEC_LOCKED;
 			return 0;
 		}
@@ -549,7 +580,8 @@ void gpuvm_exec_unlock(struct gpuvm_exec *exec)
 /* The helpers of the extra callback: only while an attempt runs. */
 static bool in_attempt(const struct gpuvm_exec *exec)
 {
-	return exec_usable(exec) && exec->state_ == EXEC_LOCKING;
+	return exec_usable(exec) &&
+	       (exec->state_ == EXEC_LOCKING || exec->state_ == EXEC_LOCKING_EXTOBJS);
 }
 
 int gpuvm_exec_lock_obj(struct gpuvm_exec *exec, struct gpuvm_gem *obj)

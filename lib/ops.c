@@ -9,6 +9,7 @@
 #include "sm.h"
 
 #include <assert.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 /* -EINVAL unless @req is a well-formed request for a range @vm can map. */
@@ -145,9 +146,16 @@ void gpuva_ops_free(struct gpuvm *vm, struct gpuva_ops *ops)
 
 	if (!ops)
 		return;
-	if (!vm)
-		vm = ops->vm;
-	assert(vm == ops->vm);
+	if (vm && vm != ops->vm) {
+#ifdef GPUVM_DEBUG
+		fprintf(stderr, "libgpuvm: gpuva_ops_free() of an op list of VM '%s' (%p) "
+			"given VM '%s' (%p)\n", ops->vm->name ? ops->vm->name : "",
+			(void *)ops->vm, vm->name ? vm->name : "", (void *)vm);
+		abort();
+#endif
+		/* the list's own VM holds its reservation and its allocator */
+	}
+	vm = ops->vm;
 	gpuva_for_each_op_safe(op, next, ops) {
 		gpuvm_list_del(&op->entry);
 		op_delete(vm, op);
@@ -295,6 +303,16 @@ static bool va_inserted(const struct gpuva *va)
 	return va->state_ & GPUVA__STATE_INSERTED;
 }
 
+/*
+ * A mapping the apply helpers initialize must be neither inserted nor
+ * linked: initializing a linked one would cut it out of its vm_bo's list
+ * without the list knowing (a removed mapping stays linked).
+ */
+static bool va_in_use(const struct gpuva *va)
+{
+	return va_inserted(va) || gpuva_vm_bo(va);
+}
+
 static void init_from_op(struct gpuva *va, const struct gpuva_op_map *op)
 {
 	gpuva_init(va, op->va.addr, op->va.range, op->gem.obj, op->gem.offset);
@@ -304,7 +322,7 @@ int gpuva_map(struct gpuvm *vm, struct gpuva *va, const struct gpuva_op_map *op)
 {
 	if (!vm || !va || !op)
 		return -EINVAL;
-	if (va_inserted(va))
+	if (va_in_use(va))
 		return -EBUSY;
 	init_from_op(va, op);
 	return gpuvm__va_insert(vm, va, true);
@@ -334,8 +352,8 @@ int gpuva_remap(struct gpuva *prev, struct gpuva *next, const struct gpuva_op_re
 	old = op->unmap->va;
 	if (!va_inserted(old))
 		return -EINVAL;
-	if ((op->prev && (!prev || va_inserted(prev) || !piece_inside(op->prev, old))) ||
-	    (op->next && (!next || va_inserted(next) || !piece_inside(op->next, old))))
+	if ((op->prev && (!prev || va_in_use(prev) || !piece_inside(op->prev, old))) ||
+	    (op->next && (!next || va_in_use(next) || !piece_inside(op->next, old))))
 		return -EINVAL;
 	if (op->prev && op->next &&
 	    (prev == next || op->prev->va.addr + op->prev->va.range > op->next->va.addr))

@@ -23,6 +23,9 @@ int gpuvm__va_insert(struct gpuvm *vm, struct gpuva *va, bool use_reserve)
 		return -EBUSY;
 	if (!gpuvm_range_valid(vm, va->va.addr, va->va.range))
 		return -EINVAL;
+	/* removed but still linked: its vm_bo is of the VM it was removed from */
+	if (gpuva_vm_bo(va) && gpuva_vm_bo(va)->vm != vm)
+		return -EINVAL;
 	ret = gpuvm__index_insert(&vm->index, &vm->alloc, va, use_reserve);
 	if (ret)
 		return ret;
@@ -117,8 +120,9 @@ int gpuva_link(struct gpuva *va, struct gpuvm_bo *vm_bo)
 		return -EBUSY;
 	obj = gpuva_gem(va);
 	/* va->vm outlives a removal: only the inserted state proves the VM */
+	/* a zombie (no references) waits for the cleanup: linking would revive it */
 	if (!obj || vm_bo->obj != obj || !(va->state_ & GPUVA__STATE_INSERTED) ||
-	    va->vm != vm_bo->vm)
+	    va->vm != vm_bo->vm || gpuvm_bo_is_zombie(vm_bo))
 		return -EINVAL;
 	gpuvm_bo_get(vm_bo);
 	gpuvm_list_add_tail(&va->gem.entry, &vm_bo->list.gpuva);

@@ -4,6 +4,7 @@
 #include "index.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define GPUVM__KNOWN_FLAGS (GPUVM_RESV_PROTECTED | GPUVM_IMMEDIATE_MODE)
@@ -119,19 +120,51 @@ int gpuvm_fini(struct gpuvm *vm)
 	return 0;
 }
 
+#ifdef GPUVM_DEBUG
+/*
+ * A reference count that was already 0: the VM was released (and maybe
+ * freed). Release builds cannot tell that from a live count cheaply enough
+ * to be worth a branch on every get and put; debug builds stop here, naming
+ * the VM, before the count wraps and the VM is released a second time.
+ */
+__attribute__((noreturn, cold)) static void refcount_violation(const struct gpuvm *vm,
+							      const char *call)
+{
+	fprintf(stderr, "libgpuvm: %s() on VM '%s' (%p) without references: it was released\n",
+		call, vm->name ? vm->name : "", (const void *)vm);
+	abort();
+}
+#endif
+
 struct gpuvm *gpuvm_get(struct gpuvm *vm)
 {
-	if (vm)
-		__atomic_fetch_add(&vm->refcount, 1, __ATOMIC_RELAXED);
+	unsigned int old;
+
+	if (!vm)
+		return vm;
+	old = __atomic_fetch_add(&vm->refcount, 1, __ATOMIC_RELAXED);
+#ifdef GPUVM_DEBUG
+	if (!old)
+		refcount_violation(vm, "gpuvm_get");
+#else
+	(void)old;
+#endif
 	return vm;
 }
 
 void gpuvm_put(struct gpuvm *vm)
 {
+	unsigned int old;
+
 	GPUVM__MAY_BLOCK("gpuvm_put", "it may free the VM");
 	if (!vm)
 		return;
-	if (__atomic_sub_fetch(&vm->refcount, 1, __ATOMIC_ACQ_REL))
+	old = __atomic_fetch_sub(&vm->refcount, 1, __ATOMIC_ACQ_REL);
+#ifdef GPUVM_DEBUG
+	if (!old)
+		refcount_violation(vm, "gpuvm_put");
+#endif
+	if (old != 1)
 		return;
 	if (vm->ops && vm->ops->vm_free) {
 		vm->ops->vm_free(vm);
@@ -366,8 +399,6 @@ int gpuvm_verify(const struct gpuvm *vm)
 }
 
 #ifdef GPUVM_DEBUG
-#include <stdlib.h>
-
 void gpuvm__debug_verify(const struct gpuvm *vm, const char *where)
 {
 	if (gpuvm_verify(vm)) {

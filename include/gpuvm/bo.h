@@ -171,6 +171,10 @@ GPUVM_EXPORT struct gpuvm_gem *gpuvm_gem_get(struct gpuvm_gem *obj);
  * caller's).
  * @obj: the object, or NULL (then nothing happens).
  *
+ * A put without a reference to drop (the count is already 0) is a bug of
+ * the caller: debug builds abort naming the object; release builds do not
+ * check (the count wraps).
+ *
  * Context: Process context; never in a fence-signalling section (it may free
  * a buffer object; debug builds abort).
  */
@@ -405,6 +409,10 @@ GPUVM_EXPORT struct gpuvm_bo *gpuvm_bo_get(struct gpuvm_bo *vm_bo);
  * drops its references on the VM and the gem, which may free those too.
  *
  * Returns: true when the vm_bo was freed.
+ *
+ * A put without a reference to drop (a zombie's count is 0) is a bug of the
+ * caller: debug builds abort naming the vm_bo and its VM; release builds do
+ * not check (the count wraps).
  *
  * Context: Process context when it may be the last reference: the caller
  * holds the gem's list lock (immediate mode: the gpuva lock) and, with

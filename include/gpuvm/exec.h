@@ -198,11 +198,13 @@ GPUVM_EXPORT int gpuvm_exec_fini(struct gpuvm_exec *exec);
  * cleaned up are skipped), then what @exec->extra adds. Each reservation is
  * locked once however many objects share it; objects without a reservation
  * are skipped. With GPUVM_RESV_PROTECTED, evicted external objects are put
- * on the VM's evict list on the way (their eviction could only be flagged
- * without the VM's reservation), so gpuvm_validate() sees them.
+ * on the VM's evict list once everything is locked (their eviction could
+ * only be flagged without the VM's reservation), so gpuvm_validate() sees
+ * them.
  *
  * On success every reservation is held by the calling thread until
- * gpuvm_exec_unlock(). On error nothing is locked and no reference is held.
+ * gpuvm_exec_unlock(). On error nothing is locked, no reference is held and
+ * the VM's extobj and evict lists are as they were.
  *
  * Returns: 0, or
  * -EINVAL: @exec NULL or not initialized;

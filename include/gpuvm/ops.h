@@ -307,7 +307,9 @@ GPUVM_EXPORT int gpuvm_bo_unmap_ops_create(struct gpuvm_bo *vm_bo,
 
 /**
  * gpuva_ops_free() - free an op list and give back its reservation.
- * @vm: the VM the list was built for, or NULL for ops->vm.
+ * @vm: the VM the list was built for, or NULL for ops->vm. Another VM is a
+ *	bug of the caller: debug builds abort naming both VMs, release builds
+ *	free the list with its own VM anyway.
  * @ops: the list, or NULL (then nothing happens).
  *
  * Context: Process context; frees.
@@ -317,12 +319,14 @@ GPUVM_EXPORT void gpuva_ops_free(struct gpuvm *vm, struct gpuva_ops *ops);
 /**
  * gpuva_map() - apply a map op: initialize @va from @op and insert it.
  * @vm: the VM.
- * @va: a mapping that is not inserted: zeroed memory, or initialized by
- *	gpuva_init() (its previous content is overwritten).
+ * @va: a mapping that is neither inserted nor linked: zeroed memory, or
+ *	initialized by gpuva_init() (its previous content is overwritten).
  * @op: the op.
  *
- * Returns: 0, or an error of gpuva_insert() (@va is then not inserted, but
- * was initialized from @op).
+ * Returns: 0, -EINVAL (NULL argument), -EBUSY (@va is inserted, or linked
+ * to a vm_bo: a removed mapping stays linked; nothing changed), or an error
+ * of gpuva_insert() (@va is then not inserted, but was initialized from
+ * @op).
  *
  * Context: Any context when index nodes are reserved (an op list or
  * gpuvm_index_reserve()); may allocate otherwise.
@@ -341,7 +345,7 @@ GPUVM_EXPORT int gpuva_map(struct gpuvm *vm, struct gpuva *va,
  * caller's (usually: link @prev and @next, then unlink the old one).
  *
  * Returns: 0, or -EINVAL (NULL @op or unmap, a piece without its mapping or
- * whose mapping is inserted, @prev == @next, a piece that is empty or not
+ * whose mapping is inserted or linked, @prev == @next, a piece that is empty or not
  * inside the old mapping, pieces that overlap, old mapping not inserted),
  * -ENOMEM (nodes could not be had). On error nothing changed: everything is
  * checked and the index nodes are secured before the old mapping goes.

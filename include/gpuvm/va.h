@@ -134,7 +134,9 @@ GPUVM_EXPORT void gpuva_init(struct gpuva *va, uint64_t addr, uint64_t range,
  * @va: an initialized mapping that is not inserted anywhere.
  *
  * Returns: 0, or
- * -EINVAL: NULL argument, zero range, or a range gpuvm_range_valid() refuses;
+ * -EINVAL: NULL argument, zero range, a range gpuvm_range_valid() refuses,
+ *	or @va was removed from another VM and is still linked to a vm_bo of
+ *	that VM;
  * -EEXIST: the range intersects an existing mapping;
  * -EBUSY: @va is already inserted;
  * -ENOMEM: the index needed a node and none could be had.
@@ -268,7 +270,8 @@ GPUVM_EXPORT struct gpuva *gpuva_range_next(const struct gpuva *va,
  *
  * Returns: 0, or
  * -EINVAL: NULL argument, a sparse mapping, a mapping that is not inserted
- *	(never, or no longer), @vm_bo of another VM or object;
+ *	(never, or no longer), @vm_bo of another VM or object, or a zombie
+ *	@vm_bo (no references left: it waits for the deferred cleanup);
  * -EBUSY: @va is already linked.
  *
  * Context: Any context; serialize against other changes of the gem's

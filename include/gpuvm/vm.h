@@ -264,6 +264,10 @@ GPUVM_EXPORT int gpuvm_fini(struct gpuvm *vm);
  * gpuvm_get() - take a reference on the VM.
  * @vm: the VM, or NULL.
  *
+ * The caller holds a reference already: a VM whose count dropped to 0 was
+ * released and cannot be revived (debug builds abort with a message naming
+ * the VM).
+ *
  * Returns: @vm.
  *
  * Context: Any context.
@@ -281,6 +285,9 @@ GPUVM_EXPORT struct gpuvm *gpuvm_get(struct gpuvm *vm);
  * do; see docs/porting.md): remove them before the last put. Without vm_free, a last put
  * with mappings still inserted cannot release the VM; it prints one line
  * to stderr naming the VM and leaves it as it is (the kernel warns too).
+ * A put without a reference to drop (the count is 0 already) is a bug of the
+ * caller that release builds do not detect; debug builds abort with a
+ * message naming the VM.
  *
  * Context: Process context when it may be the last reference; never in a
  * fence-signalling section (it may free the VM; debug builds abort).

@@ -40,6 +40,42 @@ uint32_t name_hash(const char *s, size_t len)
 	return h;
 }
 
+/* ---- memory ---- */
+
+/*
+ * The tool's per-request memory comes from the replay's allocator when it
+ * has one (the tests fail its allocations one by one), else from the C
+ * library as before. Frees pass the size that was asked for.
+ */
+static void *mem_alloc(const struct gpuvm_allocator *a, size_t size)
+{
+	if (a && a->alloc)
+		return a->alloc(a->user_data, size, _Alignof(max_align_t));
+	return malloc(size);
+}
+
+static void *mem_zalloc(const struct gpuvm_allocator *a, size_t size)
+{
+	void *p;
+
+	if (!a || !a->alloc)
+		return calloc(1, size);
+	p = mem_alloc(a, size);
+	if (p)
+		memset(p, 0, size);
+	return p;
+}
+
+static void mem_free(const struct gpuvm_allocator *a, void *p, size_t size)
+{
+	if (!p)
+		return;
+	if (a && a->free)
+		a->free(a->user_data, p, size);
+	else
+		free(p);
+}
+
 /* ---- name tables ---- */
 
 static uint32_t tab_lookup(const struct nametab *t, const char *s, size_t len, uint32_t h)
@@ -67,7 +103,7 @@ static void tab_put(struct nametab *t, const char *s, size_t len, uint32_t h, ui
 }
 
 /* Make room for one more entry, so that inserting it cannot fail. */
-static int tab_reserve(struct nametab *t)
+static int tab_reserve(const struct gpuvm_allocator *a, struct nametab *t)
 {
 	struct nametab_ent *old = t->e;
 	size_t oldcap = t->e ? t->mask + 1 : 0;
@@ -76,7 +112,7 @@ static int tab_reserve(struct nametab *t)
 	if (t->e && (t->n + 1) * 2 <= oldcap)
 		return 0;
 	cap = oldcap ? oldcap * 2 : 64;
-	t->e = calloc(cap, sizeof(*t->e));
+	t->e = mem_zalloc(a, cap * sizeof(*t->e));
 	if (!t->e) {
 		t->e = old;
 		return -ENOMEM;
@@ -86,11 +122,12 @@ static int tab_reserve(struct nametab *t)
 	for (size_t i = 0; i < oldcap; i++)
 		if (old[i].idx)
 			tab_put(t, old[i].name, old[i].len, old[i].hash, old[i].idx);
-	free(old);
+	mem_free(a, old, oldcap * sizeof(*old));
 	return 0;
 }
 
-static int grow(void **arr, size_t *cap, size_t need, size_t elem)
+static int grow(const struct gpuvm_allocator *a, void **arr, size_t *cap, size_t need,
+		size_t elem)
 {
 	size_t n;
 	void *p;
@@ -100,9 +137,18 @@ static int grow(void **arr, size_t *cap, size_t need, size_t elem)
 	n = *cap ? *cap : 16;
 	while (n < need)
 		n *= 2;
-	p = realloc(*arr, n * elem);
-	if (!p)
-		return -ENOMEM;
+	if (a && a->alloc) {
+		p = mem_alloc(a, n * elem);
+		if (!p)
+			return -ENOMEM;
+		if (*cap)
+			memcpy(p, *arr, *cap * elem);
+		mem_free(a, *arr, *cap * elem);
+	} else {
+		p = realloc(*arr, n * elem);
+		if (!p)
+			return -ENOMEM;
+	}
 	*arr = p;
 	*cap = n;
 	return 0;
@@ -127,23 +173,25 @@ static struct rp_bo *find_bo(const struct replay *rp, const struct trace_tok *t)
 static void vm_free_cb(struct gpuvm *vm)
 {
 	struct rp_vm *v = rp_vm_of(vm);
+	const struct gpuvm_allocator a = vm->alloc;
 	int rc = gpuvm_fini(vm);
 
 	if (rc)
 		replay_die("gpuvm_fini() failed on the last gpuvm_put()", rc);
-	free(v->name);
-	free(v);
+	mem_free(&a, v->name, v->nlen + 1);
+	mem_free(&a, v, sizeof(*v));
 }
 
 static void bo_free_cb(struct gpuvm_gem *obj)
 {
 	struct rp_bo *b = rp_bo_of(obj);
+	const struct gpuvm_allocator *a = b->alloc;
 	int rc = gpuvm_gem_fini(obj);
 
 	if (rc)
 		replay_die("gpuvm_gem_fini() failed on the last gpuvm_gem_put()", rc);
-	free(b->name);
-	free(b);
+	mem_free(a, b->name, b->nlen + 1);
+	mem_free(a, b, sizeof(*b));
 }
 
 static const struct gpuvm_ops vm_ops = {
@@ -178,9 +226,9 @@ static void count_error(struct replay *rp, int err)
 
 #define TOKF(t) (int)((t).len > 40 ? 40 : (t).len), (t).s
 
-static char *dup_name(const struct trace_tok *t)
+static char *dup_name(const struct replay *rp, const struct trace_tok *t)
 {
-	char *s = malloc(t->len + 1);
+	char *s = mem_alloc(rp->alloc, t->len + 1);
 
 	if (s) {
 		memcpy(s, t->s, t->len);
@@ -201,13 +249,14 @@ static void *new_entry(struct replay *rp, struct nametab *tab, void **arr, size_
 {
 	void *e;
 
-	if (tab_reserve(tab) || grow(arr, cap, n + 1, sizeof(void *)) || !(e = calloc(1, size))) {
+	if (tab_reserve(rp->alloc, tab) || grow(rp->alloc, arr, cap, n + 1, sizeof(void *)) ||
+	    !(e = mem_zalloc(rp->alloc, size))) {
 		refuse(rp, -ENOMEM, "out of memory");
 		return NULL;
 	}
-	*name = dup_name(tok);
+	*name = dup_name(rp, tok);
 	if (!*name) {
-		free(e);
+		mem_free(rp->alloc, e, size);
 		refuse(rp, -ENOMEM, "out of memory");
 		return NULL;
 	}
@@ -247,12 +296,13 @@ static void do_vm(struct replay *rp, const struct trace_req *r)
 	v->rrange = rrange;
 
 	GPUVM_OPTS(gpuvm_init_opts, opts, .name = v->name, .start = start, .range = range,
-		   .reserve_addr = raddr, .reserve_range = rrange, .ops = &vm_ops);
+		   .reserve_addr = raddr, .reserve_range = rrange, .ops = &vm_ops,
+		   .alloc = rp->alloc);
 	rc = gpuvm_init(&v->vm, &opts);
 	if (rc) {
 		refuse(rp, rc, "gpuvm_init: %s", gpuvm_strerror(rc));
-		free(v->name);
-		free(v);
+		mem_free(rp->alloc, v->name, v->nlen + 1);
+		mem_free(rp->alloc, v, sizeof(*v));
 		return;
 	}
 	rp->vms[rp->nvm++] = v;
@@ -282,13 +332,14 @@ static void do_bo(struct replay *rp, const struct trace_req *r)
 	b->nlen = r->bo.len;
 	b->hash = h;
 	b->idx = (uint32_t)rp->nbo;
+	b->alloc = rp->alloc;
 
 	GPUVM_OPTS(gpuvm_gem_opts, opts, .size = r->num[TRACE_BO_SIZE], .funcs = &bo_funcs);
 	rc = gpuvm_gem_init(&b->gem, &opts);
 	if (rc) {
 		refuse(rp, rc, "gpuvm_gem_init: %s", gpuvm_strerror(rc));
-		free(b->name);
-		free(b);
+		mem_free(rp->alloc, b->name, b->nlen + 1);
+		mem_free(rp->alloc, b, sizeof(*b));
 		return;
 	}
 	rp->bos[rp->nbo++] = b;
@@ -331,11 +382,11 @@ static bool range_ok(struct replay *rp, const struct rp_vm *v, uint64_t addr, ui
 
 static int spare_fill(struct replay *rp, size_t need)
 {
-	if (grow((void **)&rp->spare, &rp->sparecap, need, sizeof(*rp->spare)))
+	if (grow(rp->alloc, (void **)&rp->spare, &rp->sparecap, need, sizeof(*rp->spare)))
 		return -ENOMEM;
 	while (rp->nspare < need) {
 		/* zeroed: gpuva_map()/gpuva_remap() take vm != NULL as "inserted" */
-		struct gpuva *va = calloc(1, sizeof(*va));
+		struct gpuva *va = mem_zalloc(rp->alloc, sizeof(*va));
 
 		if (!va)
 			return -ENOMEM;
@@ -347,7 +398,7 @@ static int spare_fill(struct replay *rp, size_t need)
 static struct gpuva *spare_take(struct replay *rp)
 {
 	if (!rp->nspare)
-		replay_die("op list needs more mappings than counted", -EINVAL);
+		replay_die("op list inserts more mappings than a request can", -EINVAL);
 	return rp->spare[--rp->nspare];
 }
 
@@ -398,36 +449,30 @@ static void verify_vm(struct rp_vm *v)
 }
 
 /*
+ * A map request inserts at most 3 mappings (the map and the two outer pieces
+ * of the at most two remaps), an unmap request at most 2.
+ */
+#define MAP_INSERTS 3
+#define UNMAP_INSERTS 2
+
+/*
  * Print the ops of @ops and apply them to @v, then free the list. @map_vm_bo
  * is the vm_bo of a map request's object (a reference the caller holds), for
- * the map op to link to. Everything that can fail is done before anything
- * is printed, so a refused list leaves the VM as it was.
+ * the map op to link to. Nothing here can fail: the caller filled the spare
+ * mappings and obtained the vm_bo before it created the list, the last step
+ * that may fail, so a refused request leaves the VM as it was (an op list
+ * freed unapplied would leave the index nodes it reserved in the cache).
  */
 static void apply_list(struct replay *rp, struct rp_vm *v, struct gpuva_ops *ops,
 		       struct gpuvm_bo *map_vm_bo)
 {
 	struct gpuva_op *op;
-	size_t need = 0;
-
-	gpuva_for_each_op(op, ops) {
-		if (op->op == GPUVA_OP_MAP)
-			need++;
-		else if (op->op == GPUVA_OP_REMAP)
-			need += (op->remap.prev != NULL) + (op->remap.next != NULL);
-	}
-	if (spare_fill(rp, need) ||
-	    grow((void **)&rp->dead, &rp->deadcap, ops->count, sizeof(*rp->dead))) {
-		gpuva_ops_free(&v->vm, ops);
-		refuse(rp, -ENOMEM, "out of memory");
-		return;
-	}
 
 	gpuva_for_each_op(op, ops) {
 		print_op(rp->out, op);
 		count_op(rp, op);
 	}
 
-	rp->ndead = 0;
 	gpuva_for_each_op(op, ops) {
 		struct gpuva *va, *prev = NULL, *next = NULL;
 		struct gpuvm_bo *vm_bo;
@@ -465,7 +510,6 @@ static void apply_list(struct replay *rp, struct rp_vm *v, struct gpuva_ops *ops
 					link_or_die(next, vm_bo);
 			}
 			unlink_if_linked(va);
-			rp->dead[rp->ndead++] = va;
 			v->mappings += (size_t)(prev != NULL) + (next != NULL);
 			v->mappings--;
 			break;
@@ -475,18 +519,23 @@ static void apply_list(struct replay *rp, struct rp_vm *v, struct gpuva_ops *ops
 			if (rc)
 				replay_die("gpuva_unmap() failed on a list-mode op", rc);
 			unlink_if_linked(va);
-			rp->dead[rp->ndead++] = va;
 			v->mappings--;
 			break;
 		default:
 			replay_die("op list of a map/unmap holds another op", -EINVAL);
 		}
 	}
-	/* The list still points at the replaced mappings: free them after it. */
+	/*
+	 * The replaced mappings are only reachable through the list now. Free
+	 * them, then the list, which does not read the mappings it points to.
+	 */
+	gpuva_for_each_op(op, ops) {
+		if (op->op == GPUVA_OP_REMAP)
+			mem_free(rp->alloc, op->remap.unmap->va, sizeof(struct gpuva));
+		else if (op->op == GPUVA_OP_UNMAP)
+			mem_free(rp->alloc, op->unmap.va, sizeof(struct gpuva));
+	}
 	gpuva_ops_free(&v->vm, ops);
-	for (size_t i = 0; i < rp->ndead; i++)
-		free(rp->dead[i]);
-	rp->ndead = 0;
 
 	if (v->mappings > v->peak)
 		v->peak = v->mappings;
@@ -553,18 +602,24 @@ static void do_map(struct replay *rp, const struct trace_req *r)
 	GPUVM_OPTS(gpuvm_map_req, req,
 		   .map = { .va = { .addr = addr, .range = range },
 			    .gem = { .offset = offset, .obj = b ? &b->gem : NULL } });
-	rc = gpuvm_sm_map_ops_create(&v->vm, &req, &ops);
-	if (rc) {
-		lib_refused(rp, "gpuvm_sm_map_ops_create", rc);
+	/* everything that may fail before the list, which is created last */
+	if (spare_fill(rp, MAP_INSERTS)) {
+		refuse(rp, -ENOMEM, "out of memory");
 		return;
 	}
 	if (b) {
 		rc = gpuvm_bo_obtain(&v->vm, &b->gem, &vm_bo);
 		if (rc) {
-			gpuva_ops_free(&v->vm, ops);
 			lib_refused(rp, "gpuvm_bo_obtain", rc);
 			return;
 		}
+	}
+	rc = gpuvm_sm_map_ops_create(&v->vm, &req, &ops);
+	if (rc) {
+		/* a vm_bo obtained just now has no mapping: this frees it */
+		gpuvm_bo_put(vm_bo);
+		lib_refused(rp, "gpuvm_sm_map_ops_create", rc);
+		return;
 	}
 	apply_list(rp, v, ops, vm_bo);
 	/* The map op's link holds its own reference now. */
@@ -596,6 +651,10 @@ static void do_unmap(struct replay *rp, const struct trace_req *r)
 	v = need_vm_range(rp, r, addr, range);
 	if (!v)
 		return;
+	if (spare_fill(rp, UNMAP_INSERTS)) {
+		refuse(rp, -ENOMEM, "out of memory");
+		return;
+	}
 	rc = gpuvm_sm_unmap_ops_create(&v->vm, addr, range, &ops);
 	if (rc) {
 		lib_refused(rp, "gpuvm_sm_unmap_ops_create", rc);
@@ -735,7 +794,7 @@ void replay_fini(struct replay *rp)
 			if (rc)
 				replay_die("gpuva_remove() failed at exit", rc);
 			unlink_if_linked(va);
-			free(va);
+			mem_free(rp->alloc, va, sizeof(*va));
 		}
 		v->mappings = 0;
 	}
@@ -745,13 +804,14 @@ void replay_fini(struct replay *rp)
 	for (size_t i = 0; i < rp->nbo; i++)
 		gpuvm_gem_put(&rp->bos[i]->gem);
 	while (rp->nspare)
-		free(rp->spare[--rp->nspare]);
-	free(rp->spare);
-	free(rp->dead);
-	free(rp->vms);
-	free(rp->bos);
-	free(rp->vmtab.e);
-	free(rp->botab.e);
+		mem_free(rp->alloc, rp->spare[--rp->nspare], sizeof(struct gpuva));
+	mem_free(rp->alloc, rp->spare, rp->sparecap * sizeof(*rp->spare));
+	mem_free(rp->alloc, rp->vms, rp->vmcap * sizeof(*rp->vms));
+	mem_free(rp->alloc, rp->bos, rp->bocap * sizeof(*rp->bos));
+	if (rp->vmtab.e)
+		mem_free(rp->alloc, rp->vmtab.e, (rp->vmtab.mask + 1) * sizeof(*rp->vmtab.e));
+	if (rp->botab.e)
+		mem_free(rp->alloc, rp->botab.e, (rp->botab.mask + 1) * sizeof(*rp->botab.e));
 	trace_line_fini(&rp->line);
 	die_out = NULL;
 	memset(rp, 0, sizeof(*rp));

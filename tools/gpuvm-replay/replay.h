@@ -63,6 +63,7 @@ struct rp_bo {
 	size_t nlen;
 	uint32_t hash;
 	uint32_t idx; /* definition order */
+	const struct gpuvm_allocator *alloc; /* the replay's, for the free callback */
 };
 
 GPUVM_CONTAINER(struct gpuvm, struct rp_vm, vm, rp_vm_of)
@@ -102,6 +103,13 @@ struct replay {
 	struct out *out;
 	struct stats st;
 	bool verify; /* run gpuvm_verify() after each change (slow) */
+	/*
+	 * Where the VMs and the tool's per-request memory (names, tables,
+	 * mapping structs) come from; NULL (replay_init()'s default): the C
+	 * library. Set it before the first line; it must outlive the replay.
+	 * The tests fail its allocations one by one (tests/reliability).
+	 */
+	const struct gpuvm_allocator *alloc;
 
 	struct nametab vmtab, botab;
 	struct rp_vm **vms; /* in definition order */
@@ -112,12 +120,9 @@ struct replay {
 	struct trace_line line;
 	struct trace_req req;
 
-	/* mappings allocated before an op list is applied, so it cannot fail */
+	/* mappings allocated before an op list is created, so applying it cannot fail */
 	struct gpuva **spare;
 	size_t nspare, sparecap;
-	/* mappings replaced by the ops, freed after the op list */
-	struct gpuva **dead;
-	size_t ndead, deadcap;
 };
 
 void replay_init(struct replay *rp, struct out *out);
