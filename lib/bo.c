@@ -329,9 +329,11 @@ static void bo_into_zombie(struct gpuvm_bo *vm_bo)
 	 * (or the gem's list lock, which this path holds too) before that
 	 * reference was dropped, so it is visible here, after the last one
 	 * went. Never listed: nothing to take off, and no VM-wide mutex to
-	 * share with the other threads on the signalling path.
+	 * share with the other threads on the signalling path. With
+	 * RESV_PROTECTED the flag is not read at all: gpuvm_exec_lock() lists
+	 * evicted extobjs under the VM's reservation without a reference.
 	 */
-	if (vm_bo->listed_ && !gpuvm_resv_protected(vm_bo->vm)) {
+	if (!gpuvm_resv_protected(vm_bo->vm) && vm_bo->listed_) {
 		gpuvm__bo_list_del(vm_bo, GPUVM__LIST_EXTOBJ);
 		gpuvm__bo_list_del(vm_bo, GPUVM__LIST_EVICT);
 	}

@@ -303,7 +303,11 @@ static void exec_list_evicted(struct gpuvm_exec *exec)
 	gpuvm_list_for_each_entry(vm_bo, &vm->extobj.list, struct gpuvm_bo, list.entry.extobj) {
 		if (gpuvm_bo_is_zombie(vm_bo) || !gpuvm_bo_evicted(vm_bo))
 			continue;
-		if (vm_bo->obj->resv && set_has(exec, vm_bo->obj->resv))
+		/*
+		 * An object without a reservation is external too and was only
+		 * flagged: listed as well, or gpuvm_validate() never sees it.
+		 */
+		if (!vm_bo->obj->resv || set_has(exec, vm_bo->obj->resv))
 			gpuvm__bo_list_add(vm_bo, GPUVM__LIST_EVICT);
 	}
 }
