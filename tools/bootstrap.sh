@@ -7,8 +7,10 @@
 set -eu
 
 # make: the generator CMake picks by default; clang + libclang-rt-14-dev:
-# the tsan and asan presets; binutils: nm for the ABI test.
-PACKAGES="pkg-config make g++ clang libclang-rt-14-dev binutils liburcu-dev libcmocka-dev"
+# the tsan and asan presets; binutils: nm for the ABI test; llvm-14:
+# llvm-profdata-14 and llvm-cov-14 for tools/coverage.sh; clang-tidy-14 and
+# cppcheck: the lint tests.
+PACKAGES="pkg-config make g++ clang libclang-rt-14-dev binutils liburcu-dev libcmocka-dev llvm-14 clang-tidy-14 cppcheck"
 
 missing=""
 for pkg in $PACKAGES; do

@@ -144,15 +144,15 @@ static inline bool gpuvm_list_linked(const struct gpuvm_list *n)
  * form allows the current element to be removed from the list.
  */
 #define gpuvm_list_for_each_entry(pos, head, type, member)                     \
-	for (pos = gpuvm__list_entry((head)->next, type, member);              \
-	     &pos->member != (head);                                           \
-	     pos = gpuvm__list_entry(pos->member.next, type, member))
+	for ((pos) = gpuvm__list_entry((head)->next, type, member);            \
+	     &(pos)->member != (head);                                         \
+	     (pos) = gpuvm__list_entry((pos)->member.next, type, member))
 
 #define gpuvm_list_for_each_entry_safe(pos, n, head, type, member)             \
-	for (pos = gpuvm__list_entry((head)->next, type, member),              \
-	    n = gpuvm__list_entry(pos->member.next, type, member);             \
-	     &pos->member != (head);                                           \
-	     pos = n, n = gpuvm__list_entry(n->member.next, type, member))
+	for ((pos) = gpuvm__list_entry((head)->next, type, member),            \
+	    (n) = gpuvm__list_entry((pos)->member.next, type, member);         \
+	     &(pos)->member != (head);                                         \
+	     (pos) = (n), (n) = gpuvm__list_entry((n)->member.next, type, member))
 
 /**
  * gpuvm_err_name() - the symbolic name of an error code.

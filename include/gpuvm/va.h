@@ -248,14 +248,14 @@ GPUVM_EXPORT struct gpuva *gpuva_range_next(const struct gpuva *va,
  * end = 0 to mean 2^64 (no mapping can reach it).
  */
 #define gpuvm_for_each_va_range(va, vm, start, end)                            \
-	for (va = gpuva_range_first((vm), (start), (end)); va;                 \
-	     va = gpuva_range_next(va, (end)))
+	for ((va) = gpuva_range_first((vm), (start), (end)); (va);             \
+	     (va) = gpuva_range_next((va), (end)))
 
 #define gpuvm_for_each_va_range_safe(va, next, vm, start, end)                 \
-	for (va = gpuva_range_first((vm), (start), (end)),                     \
-	    next = va ? gpuva_range_next(va, (end)) : NULL;                    \
-	     va;                                                               \
-	     va = next, next = va ? gpuva_range_next(va, (end)) : NULL)
+	for ((va) = gpuva_range_first((vm), (start), (end)),                   \
+	    (next) = (va) ? gpuva_range_next((va), (end)) : NULL;              \
+	     (va);                                                             \
+	     (va) = (next), (next) = (va) ? gpuva_range_next((va), (end)) : NULL)
 
 #define gpuvm_for_each_va(va, vm) gpuvm_for_each_va_range(va, vm, 0, 0)
 #define gpuvm_for_each_va_safe(va, next, vm)                                   \

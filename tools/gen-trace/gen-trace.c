@@ -1296,6 +1296,7 @@ int main(int argc, char **argv)
 	const char *out_path = NULL, *check_path = NULL;
 	bool stats = false;
 	uint64_t v;
+	int ret;
 
 	g.seed = DEFAULT_SEED;
 	g.frames = DEFAULT_FRAMES;
@@ -1373,7 +1374,11 @@ int main(int argc, char **argv)
 		}
 		return 0;
 	}
-	if (g.out != stdout ? fclose(g.out) : fflush(g.out)) {
+	if (g.out == stdout)
+		ret = fflush(stdout);
+	else
+		ret = fclose(g.out);
+	if (ret) {
 		perror(out_path ? out_path : "stdout");
 		return 2;
 	}
