@@ -105,23 +105,28 @@ __attribute__((noreturn, cold)) static void put_below_zero(const char *call, con
 		fprintf(stderr, "libgpuvm: %s() on %s %p without references\n", call, what, obj);
 	abort();
 }
+#endif
 
 /* Drop one reference of *@count; true when it was the last. */
-#define PUT_REF(count, call, what, obj, vm)                                            \
-	({                                                                             \
-		unsigned int old_ = __atomic_fetch_sub((count), 1, __ATOMIC_ACQ_REL);  \
-		if (!old_)                                                             \
-			put_below_zero((call), (what), (obj), (vm));                   \
-		old_ == 1;                                                             \
-	})
+static inline bool put_ref(unsigned int *count, const char *call, const char *what,
+			   const void *obj, const struct gpuvm *vm)
+{
+#ifdef GPUVM_DEBUG
+	unsigned int old = __atomic_fetch_sub(count, 1, __ATOMIC_ACQ_REL);
+
+	if (!old)
+		put_below_zero(call, what, obj, vm);
+	return old == 1;
 #else
-#define PUT_REF(count, call, what, obj, vm) (__atomic_sub_fetch((count), 1, __ATOMIC_ACQ_REL) == 0)
+	(void)call, (void)what, (void)obj, (void)vm;
+	return __atomic_sub_fetch(count, 1, __ATOMIC_ACQ_REL) == 0;
 #endif
+}
 
 void gpuvm_gem_put(struct gpuvm_gem *obj)
 {
 	GPUVM__MAY_BLOCK("gpuvm_gem_put", "it may free a buffer object");
-	if (!obj || !PUT_REF(&obj->refcount, "gpuvm_gem_put", "gem", obj, NULL))
+	if (!obj || !put_ref(&obj->refcount, "gpuvm_gem_put", "gem", obj, NULL))
 		return;
 	if (obj->funcs && obj->funcs->free)
 		obj->funcs->free(obj);
@@ -308,7 +313,7 @@ static void bo_destroy(struct gpuvm_bo *vm_bo)
 bool gpuvm_bo_put(struct gpuvm_bo *vm_bo)
 {
 	GPUVM__MAY_BLOCK("gpuvm_bo_put", "it may free a buffer object");
-	if (!vm_bo || !PUT_REF(&vm_bo->refcount, "gpuvm_bo_put", "vm_bo", vm_bo, vm_bo->vm))
+	if (!vm_bo || !put_ref(&vm_bo->refcount, "gpuvm_bo_put", "vm_bo", vm_bo, vm_bo->vm))
 		return false;
 	bo_destroy(vm_bo);
 	return true;
