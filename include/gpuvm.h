@@ -11,5 +11,6 @@
 #include <gpuvm/va.h>
 #include <gpuvm/ops.h>
 #include <gpuvm/exec.h>
+#include <gpuvm/bind.h>
 
 #endif /* GPUVM_H */
