@@ -111,7 +111,8 @@ void gpuvm_bind_batch_reset(struct gpuvm_bind_batch *batch)
 }
 
 /* Make room for one more element of @elem bytes in *@arr (capacity *@cap). */
-static int grow(const struct gpuvm_allocator *a, void **arr, size_t *cap, size_t n, size_t elem)
+int gpuvm__bind_grow(const struct gpuvm_allocator *a, void **arr, size_t *cap, size_t n,
+		     size_t elem)
 {
 	size_t ncap;
 	void *p;
@@ -141,8 +142,8 @@ int gpuvm_bind_batch_add(struct gpuvm_bind_batch *batch, const struct gpuvm_bind
 	ret = gpuvm__bind_op_valid(op);
 	if (ret)
 		return ret;
-	if (grow(&batch->alloc, (void **)&batch->ops, &batch->cap_ops, batch->n_ops,
-		 sizeof(*batch->ops)))
+	if (gpuvm__bind_grow(&batch->alloc, (void **)&batch->ops, &batch->cap_ops, batch->n_ops,
+			     sizeof(*batch->ops)))
 		return -ENOMEM;
 	batch->ops[batch->n_ops++] = *op;
 	return 0;
@@ -157,8 +158,8 @@ int gpuvm_bind_batch_add_sync(struct gpuvm_bind_batch *batch, const struct gpuvm
 	ret = gpuvm__bind_sync_valid(sync);
 	if (ret)
 		return ret;
-	if (grow(&batch->alloc, (void **)&batch->syncs, &batch->cap_syncs, batch->n_syncs,
-		 sizeof(*batch->syncs)))
+	if (gpuvm__bind_grow(&batch->alloc, (void **)&batch->syncs, &batch->cap_syncs,
+			     batch->n_syncs, sizeof(*batch->syncs)))
 		return -ENOMEM;
 	batch->syncs[batch->n_syncs++] = *sync;
 	return 0;

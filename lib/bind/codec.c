@@ -58,8 +58,7 @@ bool gpuvm__bind_all_zero(const void *p, size_t len)
  * this process. A zero pointer, or a range that wraps, is -EFAULT, as the
  * kernel's access_ok() would make it.
  */
-int gpuvm__bind_uread(const struct gpuvm_bind_decode_opts *o, uint64_t uptr, void *dst,
-		      size_t len)
+int gpuvm__bind_uread(const struct gpuvm_bind_decode_opts *o, uint64_t uptr, void *dst, size_t len)
 {
 	uint64_t last;
 
@@ -125,58 +124,6 @@ int gpuvm__bind_read_elem(const struct gpuvm_bind_decode_opts *o, uint64_t base,
 			return -EINVAL;
 		off += n;
 	}
-	return 0;
-}
-
-/* Grow an array of the batch to hold one more element (doubling). */
-static int grow(const struct gpuvm_allocator *a, void **arr, size_t *cap, size_t n, size_t elem)
-{
-	size_t ncap;
-	void *p;
-
-	if (n < *cap)
-		return 0;
-	ncap = *cap ? *cap * 2 : 16;
-	if (ncap < *cap || ncap > SIZE_MAX / elem)
-		return -ENOMEM;
-	p = gpuvm__alloc(a, ncap * elem, _Alignof(uint64_t));
-	if (!p)
-		return -ENOMEM;
-	if (n)
-		memcpy(p, *arr, n * elem);
-	gpuvm__free(a, *arr, *cap * elem);
-	*arr = p;
-	*cap = ncap;
-	return 0;
-}
-
-int gpuvm__bind_push_op(struct gpuvm_bind_batch *b, const struct gpuvm_bind_op *op)
-{
-	void *arr = b->ops;
-	int ret;
-
-	if (gpuvm__bind_op_valid(op))
-		return -EINVAL;
-	ret = grow(&b->alloc, &arr, &b->cap_ops, b->n_ops, sizeof(*op));
-	b->ops = arr;
-	if (ret)
-		return ret;
-	b->ops[b->n_ops++] = *op;
-	return 0;
-}
-
-int gpuvm__bind_push_sync(struct gpuvm_bind_batch *b, const struct gpuvm_bind_sync *s)
-{
-	void *arr = b->syncs;
-	int ret;
-
-	if (gpuvm__bind_sync_valid(s))
-		return -EINVAL;
-	ret = grow(&b->alloc, &arr, &b->cap_syncs, b->n_syncs, sizeof(*s));
-	b->syncs = arr;
-	if (ret)
-		return ret;
-	b->syncs[b->n_syncs++] = *s;
 	return 0;
 }
 

@@ -105,8 +105,8 @@ static int msm_encode(uint32_t vm_id, const struct gpuvm_bind_batch *b,
 	}
 	for (size_t i = 0, w = 0, s = 0; i < b->n_syncs; i++) {
 		const struct gpuvm_bind_sync *y = &b->syncs[i];
-		struct gpuvm_abi_msm_syncobj *x = y->flags & GPUVM_BIND_SYNC_SIGNAL ? &outs[s++]
-										 : &ins[w++];
+		struct gpuvm_abi_msm_syncobj *x =
+			y->flags & GPUVM_BIND_SYNC_SIGNAL ? &outs[s++] : &ins[w++];
 
 		x->handle = y->handle;
 		x->point = y->point;
@@ -179,7 +179,7 @@ static int read_syncs(const struct gpuvm_bind_decode_opts *o, uint64_t ptr, uint
 		s.flags = (signal ? GPUVM_BIND_SYNC_SIGNAL : 0) |
 			  (x.point ? GPUVM_BIND_SYNC_TIMELINE : 0);
 		s.point = x.point;
-		ret = gpuvm__bind_push_sync(b, &s);
+		ret = gpuvm_bind_batch_add_sync(b, &s);
 	}
 	return ret;
 }
@@ -187,7 +187,8 @@ static int read_syncs(const struct gpuvm_bind_decode_opts *o, uint64_t ptr, uint
 static int msm_decode(const struct gpuvm_bind_decode_opts *o, const void *argp, size_t arg_size,
 		      struct gpuvm_bind_batch *b, uint32_t *vm_id)
 {
-	const uint32_t fd_flags = GPUVM_ABI_MSM_VM_BIND_FENCE_FD_IN | GPUVM_ABI_MSM_VM_BIND_FENCE_FD_OUT;
+	const uint32_t fd_flags =
+		GPUVM_ABI_MSM_VM_BIND_FENCE_FD_IN | GPUVM_ABI_MSM_VM_BIND_FENCE_FD_OUT;
 	struct gpuvm_abi_msm_vm_bind arg;
 	const unsigned char *un;
 	struct gpuvm_bind_op op;
@@ -220,7 +221,7 @@ static int msm_decode(const struct gpuvm_bind_decode_opts *o, const void *argp, 
 	if (arg.nr_ops == 1) {
 		ret = op_from_msm(&arg.op, &op);
 		if (!ret)
-			ret = gpuvm__bind_push_op(b, &op);
+			ret = gpuvm_bind_batch_add(b, &op);
 		if (ret)
 			return ret;
 	} else if (arg.nr_ops > 1) {
@@ -234,7 +235,7 @@ static int msm_decode(const struct gpuvm_bind_decode_opts *o, const void *argp, 
 			if (!ret)
 				ret = op_from_msm(&x, &op);
 			if (!ret)
-				ret = gpuvm__bind_push_op(b, &op);
+				ret = gpuvm_bind_batch_add(b, &op);
 			if (ret)
 				return ret;
 		}

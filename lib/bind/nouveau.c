@@ -186,7 +186,7 @@ static int read_syncs(const struct gpuvm_bind_decode_opts *o, uint64_t ptr, uint
 		if (!ret)
 			ret = sync_from_nv(&x, signal, &s);
 		if (!ret)
-			ret = gpuvm__bind_push_sync(b, &s);
+			ret = gpuvm_bind_batch_add_sync(b, &s);
 	}
 	return ret;
 }
@@ -221,7 +221,7 @@ static int nv_decode(const struct gpuvm_bind_decode_opts *o, const void *argp, s
 		if (!ret)
 			ret = op_from_nv(&x, &op);
 		if (!ret)
-			ret = gpuvm__bind_push_op(b, &op);
+			ret = gpuvm_bind_batch_add(b, &op);
 		if (ret)
 			return ret;
 	}

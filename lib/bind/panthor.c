@@ -26,11 +26,12 @@
 
 #include <string.h>
 
-#define PT_ATTRS                                                                   \
+#define PT_ATTRS                                                                               \
 	(GPUVM_ABI_PANTHOR_VM_BIND_OP_MAP_READONLY | GPUVM_ABI_PANTHOR_VM_BIND_OP_MAP_NOEXEC | \
 	 GPUVM_ABI_PANTHOR_VM_BIND_OP_MAP_UNCACHED)
 #define OUR_FLAGS (GPUVM_BIND_READ_ONLY | GPUVM_BIND_NOEXEC | GPUVM_BIND_UNCACHED)
-#define PT_SYNC_FLAGS (GPUVM_ABI_PANTHOR_SYNC_OP_HANDLE_TYPE_MASK | GPUVM_ABI_PANTHOR_SYNC_OP_SIGNAL)
+#define PT_SYNC_FLAGS \
+	(GPUVM_ABI_PANTHOR_SYNC_OP_HANDLE_TYPE_MASK | GPUVM_ABI_PANTHOR_SYNC_OP_SIGNAL)
 #define PT_MAX_STRIDE 4096u
 
 static uint32_t attrs_to_pt(uint32_t f)
@@ -294,7 +295,7 @@ static int pt_decode(const struct gpuvm_bind_decode_opts *o, const void *argp, s
 		}
 		ret = op_from_pt(&x, async, &op, &skip);
 		if (!ret && !skip)
-			ret = gpuvm__bind_push_op(b, &op);
+			ret = gpuvm_bind_batch_add(b, &op);
 		if (ret)
 			return ret;
 		for (uint32_t j = 0; j < x.syncs.count; j++) {
@@ -306,7 +307,7 @@ static int pt_decode(const struct gpuvm_bind_decode_opts *o, const void *argp, s
 			if (!ret)
 				ret = sync_from_pt(&y, &s);
 			if (!ret)
-				ret = gpuvm__bind_push_sync(b, &s);
+				ret = gpuvm_bind_batch_add_sync(b, &s);
 			if (ret)
 				return ret;
 		}

@@ -30,12 +30,12 @@
 
 #include <string.h>
 
-#define XE_KNOWN_FLAGS                                                                       \
-	(GPUVM_ABI_XE_VM_BIND_FLAG_READONLY | GPUVM_ABI_XE_VM_BIND_FLAG_IMMEDIATE |          \
-	 GPUVM_ABI_XE_VM_BIND_FLAG_NULL | GPUVM_ABI_XE_VM_BIND_FLAG_DUMPABLE |               \
+#define XE_KNOWN_FLAGS                                                              \
+	(GPUVM_ABI_XE_VM_BIND_FLAG_READONLY | GPUVM_ABI_XE_VM_BIND_FLAG_IMMEDIATE | \
+	 GPUVM_ABI_XE_VM_BIND_FLAG_NULL | GPUVM_ABI_XE_VM_BIND_FLAG_DUMPABLE |      \
 	 GPUVM_ABI_XE_VM_BIND_FLAG_CHECK_PXP | GPUVM_ABI_XE_VM_BIND_FLAG_CPU_ADDR_MIRROR)
-#define XE_ATTR_FLAGS                                                                        \
-	(GPUVM_ABI_XE_VM_BIND_FLAG_READONLY | GPUVM_ABI_XE_VM_BIND_FLAG_IMMEDIATE |          \
+#define XE_ATTR_FLAGS                                                               \
+	(GPUVM_ABI_XE_VM_BIND_FLAG_READONLY | GPUVM_ABI_XE_VM_BIND_FLAG_IMMEDIATE | \
 	 GPUVM_ABI_XE_VM_BIND_FLAG_DUMPABLE)
 #define OUR_FLAGS (GPUVM_BIND_READ_ONLY | GPUVM_BIND_IMMEDIATE | GPUVM_BIND_DUMPABLE)
 
@@ -140,7 +140,8 @@ static int xe_encode(uint32_t vm_id, const struct gpuvm_bind_batch *b,
 		syncs[i].type = s->flags & GPUVM_BIND_SYNC_TIMELINE
 					? GPUVM_ABI_XE_SYNC_TYPE_TIMELINE_SYNCOBJ
 					: GPUVM_ABI_XE_SYNC_TYPE_SYNCOBJ;
-		syncs[i].flags = s->flags & GPUVM_BIND_SYNC_SIGNAL ? GPUVM_ABI_XE_SYNC_FLAG_SIGNAL : 0;
+		syncs[i].flags =
+			s->flags & GPUVM_BIND_SYNC_SIGNAL ? GPUVM_ABI_XE_SYNC_FLAG_SIGNAL : 0;
 		syncs[i].handle = s->handle;
 		syncs[i].timeline_value = s->point;
 	}
@@ -162,7 +163,8 @@ static int op_from_xe(const struct gpuvm_abi_xe_vm_bind_op *x, struct gpuvm_bind
 	bool is_null = f & GPUVM_ABI_XE_VM_BIND_FLAG_NULL;
 	bool mirror = f & GPUVM_ABI_XE_VM_BIND_FLAG_CPU_ADDR_MIRROR;
 
-	if (x->extensions || x->pad || x->pad2 || !gpuvm__bind_all_zero(x->reserved, sizeof(x->reserved)))
+	if (x->extensions || x->pad || x->pad2 ||
+	    !gpuvm__bind_all_zero(x->reserved, sizeof(x->reserved)))
 		return -EINVAL;
 	if (x->op > GPUVM_ABI_XE_VM_BIND_OP_PREFETCH || (f & ~XE_KNOWN_FLAGS))
 		return -EINVAL;
@@ -173,9 +175,9 @@ static int op_from_xe(const struct gpuvm_abi_xe_vm_bind_op *x, struct gpuvm_bind
 		return -EINVAL;
 	if (x->op == GPUVM_ABI_XE_VM_BIND_OP_UNMAP_ALL && (!x->obj || x->addr || x->range))
 		return -EINVAL;
-	if (x->obj && (x->op == GPUVM_ABI_XE_VM_BIND_OP_MAP_USERPTR ||
-		       x->op == GPUVM_ABI_XE_VM_BIND_OP_PREFETCH ||
-		       x->op == GPUVM_ABI_XE_VM_BIND_OP_UNMAP))
+	if (x->obj &&
+	    (x->op == GPUVM_ABI_XE_VM_BIND_OP_MAP_USERPTR ||
+	     x->op == GPUVM_ABI_XE_VM_BIND_OP_PREFETCH || x->op == GPUVM_ABI_XE_VM_BIND_OP_UNMAP))
 		return -EINVAL;
 	if (x->prefetch_mem_region_instance && x->op != GPUVM_ABI_XE_VM_BIND_OP_PREFETCH)
 		return -EINVAL;
@@ -269,7 +271,7 @@ static int xe_decode(const struct gpuvm_bind_decode_opts *o, const void *argp, s
 	if (arg.num_binds == 1) {
 		ret = op_from_xe(&arg.bind, &op);
 		if (!ret)
-			ret = gpuvm__bind_push_op(b, &op);
+			ret = gpuvm_bind_batch_add(b, &op);
 		if (ret)
 			return ret;
 	} else if (arg.num_binds > 1) {
@@ -285,7 +287,7 @@ static int xe_decode(const struct gpuvm_bind_decode_opts *o, const void *argp, s
 			if (!ret)
 				ret = op_from_xe(&x, &op);
 			if (!ret)
-				ret = gpuvm__bind_push_op(b, &op);
+				ret = gpuvm_bind_batch_add(b, &op);
 			if (ret)
 				return ret;
 		}
@@ -302,7 +304,7 @@ static int xe_decode(const struct gpuvm_bind_decode_opts *o, const void *argp, s
 		if (!ret)
 			ret = sync_from_xe(&x, &s);
 		if (!ret)
-			ret = gpuvm__bind_push_sync(b, &s);
+			ret = gpuvm_bind_batch_add_sync(b, &s);
 		if (ret)
 			return ret;
 	}
