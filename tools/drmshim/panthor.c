@@ -4,8 +4,8 @@
  * VM_DESTROY, VM_GET_STATE, BO_CREATE and VM_BIND.
  *
  * The GPU has 48 VA bits. A VM's user range is [0, user_va_range) (0 asks
- * for the default, all but the top 4 GiB); the rest of the space is the
- * kernel's, which the shadow VM keeps as its reserved region.
+ * for the default, all but the top 4 GiB, and is answered with the range
+ * chosen); the rest of the space is the kernel's, which the shadow VM keeps as its reserved region.
  * Not emulated (-ENOTTY): DEV_QUERY, BO_MMAP_OFFSET, groups, tiler heaps.
  * VM-exclusive BOs are checked to name a VM but may be bound in any.
  */
@@ -50,6 +50,7 @@ static int pt_vm_create(struct shim_file *f, void *data)
 	if (rc)
 		return rc;
 	a->id = id;
+	a->user_va_range = user; /* the kernel returns the range it chose for 0 */
 	return 0;
 }
 

@@ -1115,6 +1115,27 @@ static void nouveau_binds(void **state)
 
 /* ---- panthor --------------------------------------------------------------------------- */
 
+/* panthor: a user_va_range of 0 asks for the default and is answered with it. */
+static void panthor_default_va_range(void **state)
+{
+	struct gpuvm_abi_panthor_vm_create vc = { 0 };
+	char want[64];
+	uint64_t gvm;
+	int fd;
+
+	(void)state;
+	dump_reset();
+	fd = open_node("panthor");
+	assert_ret(xioctl(fd, GPUVM_ABI_PANTHOR_IOCTL_VM_CREATE, &vc), 0);
+	gvm = next_vm_g++;
+	assert_int_not_equal(vc.id, 0);
+	/* 48 VA bits, the top 4 GiB the kernel's */
+	assert_int_equal(vc.user_va_range, (1ull << 48) - (4ull << 30));
+	close(fd);
+	snprintf(want, sizeof(want), "> dump vm%llu\nend\n", (unsigned long long)gvm);
+	assert_dump(want);
+}
+
 static void panthor_binds(void **state)
 {
 	struct gpuvm_abi_panthor_vm_create vc = { 0 };
@@ -1364,6 +1385,7 @@ int main(void)
 		cmocka_unit_test(nouveau_vm_init_rules),
 		cmocka_unit_test(nouveau_binds),
 		cmocka_unit_test(panthor_binds),
+		cmocka_unit_test(panthor_default_va_range),
 		cmocka_unit_test(msm_binds),
 	};
 
