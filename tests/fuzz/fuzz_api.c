@@ -106,6 +106,7 @@
 #include <gpuvm.h>
 
 #include "refmodel.h"
+#include "rm_match.h"
 #include "test_alloc.h"
 #include "test_dump.h"
 #include "test_gem.h"
@@ -859,45 +860,32 @@ static void build_model(struct fz *fz, struct vslot *v)
 	m->next_id = FZ_MAXVA + 1;
 }
 
-static bool map_eq(struct fz *fz, const struct gpuva_op_map *m, const struct rm_piece *p)
+/* rm_op_matches()'s questions: objects by index, mappings by their slot */
+struct match_ctx {
+	struct fz *fz;
+	struct vslot *v;
+};
+
+static const struct gpuvm_gem *match_gem(void *ctx, int bo)
 {
-	return m->va.addr == p->addr && m->va.range == p->range && m->gem.offset == p->offset &&
-	       m->gem.obj == gem_of(fz, p->bo);
+	return gem_of(((struct match_ctx *)ctx)->fz, bo);
+}
+
+static bool match_va(void *ctx, const struct gpuva *va, const struct rm_mapping *m)
+{
+	struct vslot *v = ((struct match_ctx *)ctx)->v;
+
+	return m->id >= 1 && m->id <= FZ_MAXVA && va == &v->va[m->id - 1]->va;
 }
 
 /* Whether the library's @op is the model's @o, naming the very mapping. */
 static bool op_matches(struct fz *fz, struct vslot *v, const struct gpuva_op *op,
 		       const struct rm_op *o)
 {
-	const struct gpuva *va;
+	struct match_ctx c = { .fz = fz, .v = v };
+	const struct rm_match mt = { .gem = match_gem, .va_is = match_va, .ctx = &c };
 
-	switch (op->op) {
-	case GPUVA_OP_MAP:
-		return o->type == RM_OP_MAP && map_eq(fz, &op->map, &o->map);
-	case GPUVA_OP_REMAP:
-		if (o->type != RM_OP_REMAP || !op->remap.unmap ||
-		    op->remap.unmap->keep != o->keep || !!op->remap.prev != o->has_prev ||
-		    !!op->remap.next != o->has_next)
-			return false;
-		if ((op->remap.prev && !map_eq(fz, op->remap.prev, &o->prev)) ||
-		    (op->remap.next && !map_eq(fz, op->remap.next, &o->next)))
-			return false;
-		va = op->remap.unmap->va;
-		break;
-	case GPUVA_OP_UNMAP:
-		if (o->type != RM_OP_UNMAP || op->unmap.keep != o->keep)
-			return false;
-		va = op->unmap.va;
-		break;
-	case GPUVA_OP_PREFETCH:
-		if (o->type != RM_OP_PREFETCH)
-			return false;
-		va = op->prefetch.va;
-		break;
-	default:
-		return false;
-	}
-	return va && o->va.id >= 1 && o->va.id <= FZ_MAXVA && va == &v->va[o->va.id - 1]->va;
+	return rm_op_matches(&mt, op, o);
 }
 
 /* --------------------------------------------------- unlink and put */

@@ -50,6 +50,7 @@
 #include <gpuvm.h>
 
 #include "refmodel.h"
+#include "rm_match.h"
 #include "replay.h"
 #include "test_alloc.h"
 
@@ -427,49 +428,24 @@ static void compare_listing(struct fz *fz, const char *got, size_t glen)
 
 /* --------------------------------------------------- op lists compared */
 
-static bool map_eq(const struct gpuva_op_map *m, const struct rm_piece *p, struct fz *fz)
+/* rm_op_matches()'s questions: objects by index, mappings by value */
+static const struct gpuvm_gem *match_gem(void *ctx, int bo)
 {
-	return m->va.addr == p->addr && m->va.range == p->range && m->gem.offset == p->offset &&
-	       m->gem.obj == gem_of(fz, p->bo);
+	return gem_of(ctx, bo);
+}
+
+static bool match_va(void *ctx, const struct gpuva *va, const struct rm_mapping *m)
+{
+	return va->va.addr == m->addr && va->va.range == m->range && va->gem.offset == m->offset &&
+	       gpuva_gem(va) == gem_of(ctx, m->bo);
 }
 
 /* Whether the library's op @op is the model's @o. */
 static bool op_matches(struct fz *fz, const struct gpuva_op *op, const struct rm_op *o)
 {
-	const struct gpuva *va;
-	const struct gpuva_op_unmap *u;
+	const struct rm_match mt = { .gem = match_gem, .va_is = match_va, .ctx = fz };
 
-	switch (op->op) {
-	case GPUVA_OP_MAP:
-		return o->type == RM_OP_MAP && map_eq(&op->map, &o->map, fz);
-	case GPUVA_OP_REMAP:
-		if (o->type != RM_OP_REMAP || !op->remap.unmap)
-			return false;
-		u = op->remap.unmap;
-		if (u->keep != o->keep || !!op->remap.prev != o->has_prev ||
-		    !!op->remap.next != o->has_next)
-			return false;
-		if (op->remap.prev && !map_eq(op->remap.prev, &o->prev, fz))
-			return false;
-		if (op->remap.next && !map_eq(op->remap.next, &o->next, fz))
-			return false;
-		va = u->va;
-		break;
-	case GPUVA_OP_UNMAP:
-		if (o->type != RM_OP_UNMAP || op->unmap.keep != o->keep)
-			return false;
-		va = op->unmap.va;
-		break;
-	case GPUVA_OP_PREFETCH:
-		if (o->type != RM_OP_PREFETCH)
-			return false;
-		va = op->prefetch.va;
-		break;
-	default:
-		return false;
-	}
-	return va && va->va.addr == o->va.addr && va->va.range == o->va.range &&
-	       va->gem.offset == o->va.offset && gpuva_gem(va) == gem_of(fz, o->va.bo);
+	return rm_op_matches(&mt, op, o);
 }
 
 static const char *op_name(enum gpuva_op_type t)
