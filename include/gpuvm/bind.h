@@ -418,16 +418,18 @@ GPUVM_EXPORT uint32_t gpuvm_bind_vm_id(const struct gpuvm_bind_vm *vm);
  * Refuses what the kernel refuses, before any ioctl: an op type or flag the
  * driver does not have; addr, range or offset not page aligned; a range
  * outside the VA space or touching the reserved region; an unknown handle;
- * offset + range beyond the object; MAP_SPARSE over another sparse region
- * or UNMAP_SPARSE of no region, a map that is neither outside every region
- * nor inside one (region drivers); a driver_arg the driver has no use for
+ * offset + range beyond the object; on region drivers (nouveau) a
+ * MAP_SPARSE over another sparse region or a map that is neither outside
+ * every region nor inside one (-ENOSPC, the kernel's errno) and an
+ * UNMAP_SPARSE that names no region exactly (-ENOENT); a driver_arg the driver has no use for
  * (xe: any; nouveau: a MAP's PTE kind up to 255); a queue id on nouveau or
  * panthor, none on msm; syncs the driver cannot take (a timeline without
  * GPUVM_BIND_CAP_TIMELINE, syncs on nouveau or panthor without
  * GPUVM_BIND_BATCH_ASYNC). Then runs the batch on the shadow and undoes it.
  *
- * Returns: 0, -EINVAL, -ENOENT (unknown handle), -EOPNOTSUPP (op type,
- * flag or sync the driver lacks), -ENOMEM; @vm unchanged in every case.
+ * Returns: 0, -EINVAL, -ENOENT (unknown handle, no such region),
+ * -ENOSPC (region rules), -EOPNOTSUPP (op type, flag or sync the driver
+ * lacks), -ENOMEM; @vm unchanged in every case.
  */
 GPUVM_EXPORT int gpuvm_bind_check(struct gpuvm_bind_vm *vm,
 				  const struct gpuvm_bind_batch *batch);
@@ -455,8 +457,9 @@ struct gpuvm_bind_bo_delta {
  *	whose mapping count changes or that the batch maps/unmaps.
  * @n: the number of entries the batch produces (even when above @cap).
  *
- * Returns: 0, -ENOSPC when *@n > @cap (the first @cap are filled), or
- * gpuvm_bind_check()'s errors.
+ * Returns: 0, -ENOSPC with *@n > @cap (the first @cap are filled), or
+ * gpuvm_bind_check()'s errors with *@n = 0 (its -ENOSPC, a region rule,
+ * is told apart by *@n).
  */
 GPUVM_EXPORT int gpuvm_bind_preview(struct gpuvm_bind_vm *vm,
 				    const struct gpuvm_bind_batch *batch,

@@ -358,8 +358,9 @@ static int region_add(struct gpuvm_bind_vm *vm, uint64_t addr, uint64_t range)
 {
 	size_t i = gpuvm__bind_region_first(vm, addr);
 
+	/* nouveau's errno for a sparse region over another */
 	if (i < vm->n_regions && vm->regions[i].addr < addr + range)
-		return -EINVAL;
+		return -ENOSPC;
 	/* room was made before phase 1 */
 	memmove(&vm->regions[i + 1], &vm->regions[i], (vm->n_regions - i) * sizeof(*vm->regions));
 	vm->regions[i] = (struct gpuvm__bind_region){ .addr = addr, .range = range };
@@ -478,8 +479,9 @@ static int op_prepare(struct run *r, struct rec *rec)
 			}
 			return ret;
 		}
+		/* nouveau's errno for a map across a region's edge */
 		if (regions && !map_fits_regions(vm, op->addr, op->range))
-			return -EINVAL;
+			return -ENOSPC;
 		if (op->type == GPUVM_BIND_OP_MAP) {
 			rec->bo = gpuvm__bind_bo_get(vm->dev, op->handle);
 			if (!rec->bo)
@@ -505,7 +507,7 @@ static int op_prepare(struct run *r, struct rec *rec)
 		size_t i = region_find(vm, op->addr, op->range);
 
 		if (i == vm->n_regions)
-			return -EINVAL;
+			return -ENOENT; /* nouveau: no region at exactly this range */
 		ret = gpuvm_sm_unmap_ops_create(&vm->gpuvm, op->addr, op->range, &rec->ops);
 		if (ret)
 			return ret;
@@ -830,6 +832,7 @@ int gpuvm_bind_preview(struct gpuvm_bind_vm *vm, const struct gpuvm_bind_batch *
 
 	if (!n || (cap && !deltas))
 		return -EINVAL;
+	*n = 0; /* tells a refusal's -ENOSPC (a region rule) from a small @cap */
 	ret = check_static(vm, batch);
 	if (ret)
 		return ret;

@@ -449,8 +449,8 @@ static void test_nouveau_apply(void **state)
 	assert_int_equal(res.bound, 4 * PG);
 	assert_int_equal(res.sparse, 12 * PG);
 	assert_int_equal(res.unmapped, 0);
-	/* unmap_sparse: not an exact region */
-	assert_int_equal(apply1(vm, US(0x100000, 8 * PG)), -EINVAL);
+	/* unmap_sparse: not an exact region (nouveau's -ENOENT) */
+	assert_int_equal(apply1(vm, US(0x100000, 8 * PG)), -ENOENT);
 	/* the exact one: unmaps inside, drops the region */
 	assert_int_equal(apply1(vm, US(0x100000, 16 * PG)), 0);
 	{
@@ -608,42 +608,42 @@ static void test_check_refusals(void **state)
 		  {},
 		  0,
 		  0,
-		  -EINVAL },
+		  -ENOSPC },
 		{ "region containing a region",
 		  GPUVM_BIND_NOUVEAU,
 		  S(0x400000, 0x200000),
 		  {},
 		  0,
 		  0,
-		  -EINVAL },
+		  -ENOSPC },
 		{ "map across a region's start",
 		  GPUVM_BIND_NOUVEAU,
 		  M(1, 0x500000 - PG, 2 * PG, 0),
 		  {},
 		  0,
 		  0,
-		  -EINVAL },
+		  -ENOSPC },
 		{ "map across a region's end",
 		  GPUVM_BIND_NOUVEAU,
 		  M(1, 0x500000 + 15 * PG, 2 * PG, 0),
 		  {},
 		  0,
 		  0,
-		  -EINVAL },
+		  -ENOSPC },
 		{ "unmap_sparse of no region",
 		  GPUVM_BIND_NOUVEAU,
 		  US(0x600000, PG),
 		  {},
 		  0,
 		  0,
-		  -EINVAL },
+		  -ENOENT },
 		{ "unmap_sparse of part of a region",
 		  GPUVM_BIND_NOUVEAU,
 		  US(0x500000, PG),
 		  {},
 		  0,
 		  0,
-		  -EINVAL },
+		  -ENOENT },
 		{ "queue on nouveau", GPUVM_BIND_NOUVEAU, U(0x100000, PG), {}, 3, 0, -EINVAL },
 		{ "queue on panthor", GPUVM_BIND_PANTHOR, U(0x100000, PG), {}, 3, 0, -EINVAL },
 		{ "sync without async on nouveau", GPUVM_BIND_NOUVEAU, U(0x100000, PG), bin, 0, 0,
@@ -826,7 +826,8 @@ static void test_all_or_nothing(void **state)
 		};
 		struct gpuvm_bind_batch *b = batch_of(ops, N(ops));
 
-		assert_int_equal(gpuvm_bind_apply(vm, b), -EINVAL);
+		/* the 3rd op: a region inside one (nouveau: -ENOSPC), or beyond the object */
+		assert_int_equal(gpuvm_bind_apply(vm, b), nv ? -ENOSPC : -EINVAL);
 		after = vm_dump(vm);
 		assert_string_equal(before, after);
 		free(after);
@@ -1056,6 +1057,22 @@ static void test_preview(void **state)
 	assert_string_equal(before, after);
 	free(before);
 	free(after);
+	gpuvm_bind_vm_destroy(vm);
+	assert_int_equal(gpuvm_bind_dev_destroy(dev), 0);
+
+	/* nouveau: a region rule's -ENOSPC comes with *n = 0, a small cap's with *n > cap */
+	dev = dev_new(GPUVM_BIND_NOUVEAU);
+	vm = vm_new(dev, NULL);
+	assert_int_equal(apply1(vm, S(0x500000, 16 * PG)), 0);
+	{
+		const struct gpuvm_bind_op ops[] = { S(0x500000 + PG, PG) };
+		struct gpuvm_bind_batch *b = batch_of(ops, N(ops));
+
+		n = 7;
+		assert_int_equal(gpuvm_bind_preview(vm, b, d, N(d), &n), -ENOSPC);
+		assert_int_equal(n, 0);
+		gpuvm_bind_batch_destroy(b);
+	}
 	gpuvm_bind_vm_destroy(vm);
 	assert_int_equal(gpuvm_bind_dev_destroy(dev), 0);
 }

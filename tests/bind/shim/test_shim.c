@@ -1083,10 +1083,10 @@ static void nouveau_binds(void **state)
 	assert_ret(nv_bind(fd, ops, 1), -EINVAL);
 	ops[0] = nv_op(GPUVM_ABI_NOUVEAU_VM_BIND_OP_MAP, 0, bo, (1ull << 40) - PG, 2 * PG, 0);
 	assert_ret(nv_bind(fd, ops, 1), -EINVAL);
-	/* A region over a region. */
+	/* A region over a region: the kernel's -ENOSPC. */
 	ops[0] = nv_op(GPUVM_ABI_NOUVEAU_VM_BIND_OP_MAP, GPUVM_ABI_NOUVEAU_VM_BIND_SPARSE, 0,
 		       0x108000, 16 * PG, 0);
-	assert_ret(nv_bind(fd, ops, 1), -EINVAL);
+	assert_ret(nv_bind(fd, ops, 1), -ENOSPC);
 	/* Second op bad: the first does not happen. */
 	ops[0] = nv_op(GPUVM_ABI_NOUVEAU_VM_BIND_OP_MAP, 0, bo, 0x300000, PG, 0);
 	ops[1] = nv_op(GPUVM_ABI_NOUVEAU_VM_BIND_OP_MAP, 0, 99, 0x301000, PG, 0);
@@ -1102,8 +1102,8 @@ static void nouveau_binds(void **state)
 	ops[2] = nv_op(GPUVM_ABI_NOUVEAU_VM_BIND_OP_UNMAP, GPUVM_ABI_NOUVEAU_VM_BIND_SPARSE, 0,
 		       0x400000, 4 * PG, 0);
 	assert_ret(nv_bind(fd, ops, 3), 0);
-	/* Removing it again: no such region. */
-	assert_ret(nv_bind(fd, &ops[2], 1), -EINVAL);
+	/* Removing it again: no such region, the kernel's -ENOENT. */
+	assert_ret(nv_bind(fd, &ops[2], 1), -ENOENT);
 
 	/* Closing a nouveau file destroys its VM: the dump, regions left out. */
 	close(fd);
