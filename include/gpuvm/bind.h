@@ -298,9 +298,13 @@ GPUVM_EXPORT uint32_t gpuvm_bind_batch_flags(const struct gpuvm_bind_batch *batc
  * (same driver_arg) that touch end to start. Only consecutive ops merge
  * (reordering could change the result), never UNMAP_BO or UNMAP_SPARSE
  * (regions are distinct objects), and nothing whose merged range would
- * overflow. A batch knows no driver, so this merges MAP_SPARSE ops too;
- * gpuvm_bind_submit() does not on drivers with
- * GPUVM_BIND_CAP_SPARSE_REGIONS, where two touching regions are two.
+ * overflow. A batch knows no driver and no VM, so this merges MAP_SPARSE
+ * ops and maps regardless of regions. gpuvm_bind_submit() coalesces with
+ * the VM in view: on drivers with GPUVM_BIND_CAP_SPARSE_REGIONS it never
+ * merges MAP_SPARSE (two touching regions are two), merges maps only
+ * within one region or one gap between regions (the kernel refuses a map
+ * across a region's edge), and no maps at all in a batch that adds or
+ * removes regions; prefer it to this function on such drivers.
  *
  * Returns: the number of ops removed (>= 0), or -EINVAL for a NULL batch.
  */

@@ -619,9 +619,17 @@ static int run_prepare(struct run *r)
 /* Link @m to the vm_bo it waits for, if it is still in the tree. */
 static void mapping_link(struct gpuvm__bind_mapping *m)
 {
+	int ret;
+
 	if (!m || !m->pend || !va_inserted(&m->va))
 		return;
-	gpuva_link(&m->va, m->pend);
+	/* same object, same VM, inserted, no zombie: gpuva_link() has no reason to fail */
+	ret = gpuva_link(&m->va, m->pend);
+	if (ret) {
+		fprintf(stderr, "libgpuvm: bind: cannot link a mapping of VM '%s' (%s)\n",
+			m->va.vm && m->va.vm->name ? m->va.vm->name : "", gpuvm_err_name(ret));
+		abort();
+	}
 	gpuvm_bo_put(m->pend);
 	m->pend = NULL;
 }
@@ -842,19 +850,26 @@ int gpuvm_bind_preview(struct gpuvm_bind_vm *vm, const struct gpuvm_bind_batch *
 	if (ret)
 		return ret;
 	ret = collect_deltas(&r, &t, &nt, &tcap);
+	/*
+	 * Read the objects while the run still holds its references: an
+	 * object only the batch would map may lose its handle (another
+	 * thread's gpuvm_bind_bo_remove()) and go with run_fini().
+	 */
+	if (!ret) {
+		*n = nt;
+		for (size_t i = 0; i < nt && i < cap; i++) {
+			deltas[i] = (struct gpuvm_bind_bo_delta){
+				.bo = t[i].bo->seqno,
+				.handle = __atomic_load_n(&t[i].bo->handle, __ATOMIC_RELAXED),
+				.mappings_before = t[i].before,
+				.mappings_after = t[i].after,
+			};
+		}
+	}
 	run_unwind(&r);
 	run_fini(&r);
 	if (ret)
 		return ret;
-	*n = nt;
-	for (size_t i = 0; i < nt && i < cap; i++) {
-		deltas[i] = (struct gpuvm_bind_bo_delta){
-			.bo = t[i].bo->seqno,
-			.handle = __atomic_load_n(&t[i].bo->handle, __ATOMIC_RELAXED),
-			.mappings_before = t[i].before,
-			.mappings_after = t[i].after,
-		};
-	}
 	gpuvm__free(&vm->alloc, t, tcap * sizeof(*t));
 	return nt > cap ? -ENOSPC : 0;
 }
@@ -930,8 +945,8 @@ int gpuvm_bind_submit(struct gpuvm_bind_vm *vm, const struct gpuvm_bind_batch *b
 			return -ENOMEM;
 		memcpy(ops, batch->ops, n * sizeof(*ops));
 		if (!(opts->flags & GPUVM_BIND_SUBMIT_NO_COALESCE))
-			n -= gpuvm__bind_coalesce(ops, n,
-						  has_cap(vm, GPUVM_BIND_CAP_SPARSE_REGIONS));
+			n -= gpuvm__bind_coalesce(
+				ops, n, has_cap(vm, GPUVM_BIND_CAP_SPARSE_REGIONS) ? vm : NULL);
 	}
 	st.ops_submitted = (uint32_t)n;
 	max = opts->max_ops_per_ioctl ? opts->max_ops_per_ioctl : (n ? n : 1);

@@ -199,10 +199,27 @@ static bool follows(uint64_t a, uint64_t r, uint64_t b)
 }
 
 /*
- * Whether @b may be folded into @a (see gpuvm_bind_batch_coalesce()).
- * @regions: MAP_SPARSE makes distinct regions (nouveau): never merged.
+ * Which part of a region driver's VA space @addr is in: 2i + 1 inside
+ * region i, 2i in the gap before it. Two maps that each lie inside one
+ * region or outside all of them (what the check asks of every map) make a
+ * merged map that does too exactly when they start in the same part.
  */
-static bool can_merge(const struct gpuvm_bind_op *a, const struct gpuvm_bind_op *b, bool regions)
+static size_t area_of(const struct gpuvm_bind_vm *vm, uint64_t addr)
+{
+	size_t i = gpuvm__bind_region_first(vm, addr);
+
+	return i < vm->n_regions && vm->regions[i].addr <= addr ? 2 * i + 1 : 2 * i;
+}
+
+/*
+ * Whether @b may be folded into @a (see gpuvm_bind_batch_coalesce()).
+ * @regions: a region driver's VM (nouveau), or NULL. Its MAP_SPARSE ops
+ * make distinct regions and never merge, and its maps merge only within
+ * one region or one gap (NULL when the batch itself adds or removes
+ * regions: then no map merges).
+ */
+static bool can_merge(const struct gpuvm_bind_op *a, const struct gpuvm_bind_op *b,
+		      bool region_driver, const struct gpuvm_bind_vm *regions)
 {
 	uint64_t sum, end;
 
@@ -215,10 +232,12 @@ static bool can_merge(const struct gpuvm_bind_op *a, const struct gpuvm_bind_op 
 		return false;
 	switch (a->type) {
 	case GPUVM_BIND_OP_MAP:
+		if (region_driver && (!regions || area_of(regions, a->addr) != area_of(regions, b->addr)))
+			return false;
 		return a->handle == b->handle && follows(a->offset, a->range, b->offset) &&
 		       !__builtin_add_overflow(a->offset, sum, &end);
 	case GPUVM_BIND_OP_MAP_SPARSE:
-		return !regions && a->offset == b->offset;
+		return !region_driver && a->offset == b->offset;
 	case GPUVM_BIND_OP_UNMAP:
 	case GPUVM_BIND_OP_PREFETCH:
 		return a->handle == b->handle && a->offset == b->offset;
@@ -227,12 +246,17 @@ static bool can_merge(const struct gpuvm_bind_op *a, const struct gpuvm_bind_op 
 	}
 }
 
-size_t gpuvm__bind_coalesce(struct gpuvm_bind_op *ops, size_t n, bool regions)
+size_t gpuvm__bind_coalesce(struct gpuvm_bind_op *ops, size_t n,
+			    const struct gpuvm_bind_vm *region_vm)
 {
+	const struct gpuvm_bind_vm *regions = region_vm;
 	size_t w = 0;
 
+	for (size_t i = 0; i < n && regions; i++)
+		if (ops[i].type == GPUVM_BIND_OP_MAP_SPARSE || ops[i].type == GPUVM_BIND_OP_UNMAP_SPARSE)
+			regions = NULL; /* the regions change during the batch */
 	for (size_t i = 0; i < n; i++) {
-		if (w && can_merge(&ops[w - 1], &ops[i], regions)) {
+		if (w && can_merge(&ops[w - 1], &ops[i], region_vm != NULL, regions)) {
 			ops[w - 1].range += ops[i].range;
 			continue;
 		}
@@ -247,7 +271,7 @@ int gpuvm_bind_batch_coalesce(struct gpuvm_bind_batch *batch)
 
 	if (!batch)
 		return -EINVAL;
-	removed = gpuvm__bind_coalesce(batch->ops, batch->n_ops, false);
+	removed = gpuvm__bind_coalesce(batch->ops, batch->n_ops, NULL);
 	batch->n_ops -= removed;
 	return removed > INT32_MAX ? INT32_MAX : (int)removed;
 }

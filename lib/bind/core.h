@@ -77,8 +77,13 @@ struct gpuvm_bind_vm {
 	size_t n_regions, cap_regions;
 };
 
-/* Merge consecutive ops of @ops in place; returns how many went. */
-size_t gpuvm__bind_coalesce(struct gpuvm_bind_op *ops, size_t n, bool regions);
+/*
+ * Merge consecutive ops of @ops in place; returns how many went.
+ * @region_vm: the VM when its driver has sparse regions (nouveau), whose
+ * regions then limit what merges; NULL otherwise.
+ */
+size_t gpuvm__bind_coalesce(struct gpuvm_bind_op *ops, size_t n,
+			    const struct gpuvm_bind_vm *region_vm);
 
 /* The object of @handle with a new reference on its gem, or NULL. */
 struct gpuvm__bind_bo *gpuvm__bind_bo_get(struct gpuvm_bind_dev *dev, uint32_t handle);

@@ -323,6 +323,68 @@ static void test_submit_nouveau(void **state)
 		assert_int_equal(r.unmapped, 4 * PG);
 	}
 	gpuvm_bind_batch_destroy(b);
+
+	/*
+	 * Maps merge only within one region or one gap: a merged map across a
+	 * region's edge is one the kernel refuses (-ENOSPC). Regions R1 at
+	 * 0x200000 and R2 right after it, 4 pages each.
+	 */
+	{
+		const struct gpuvm_bind_op regs[] = {
+			{ .type = GPUVM_BIND_OP_MAP_SPARSE, .addr = 0x200000, .range = 4 * PG },
+			{ .type = GPUVM_BIND_OP_MAP_SPARSE, .addr = 0x204000, .range = 4 * PG },
+		};
+		/* each pair: two touching page maps of object 1, offsets following */
+		const struct {
+			uint64_t addr;
+			uint32_t want_ops;
+		} pairs[] = {
+			{ 0x203000, 2 }, /* last page of R1, first of R2 */
+			{ 0x1ff000, 2 }, /* the gap before R1, then R1 */
+			{ 0x205000, 1 }, /* both in R2 */
+			{ 0x300000, 1 }, /* both in the gap after R2 */
+		};
+
+		assert_int_equal(gpuvm_bind_batch_create(NULL, &b), 0);
+		for (size_t i = 0; i < 2; i++)
+			assert_int_equal(gpuvm_bind_batch_add(b, &regs[i]), 0);
+		assert_int_equal(gpuvm_bind_submit(vm, b, &o, &st), 0);
+		assert_int_equal(st.ops_submitted, 2);
+		gpuvm_bind_batch_destroy(b);
+		for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+			const struct gpuvm_bind_op m0 = { .type = GPUVM_BIND_OP_MAP, .handle = 1,
+							  .addr = pairs[i].addr, .range = PG,
+							  .offset = 0 };
+			const struct gpuvm_bind_op m1 = { .type = GPUVM_BIND_OP_MAP, .handle = 1,
+							  .addr = pairs[i].addr + PG, .range = PG,
+							  .offset = PG };
+
+			assert_int_equal(gpuvm_bind_batch_create(NULL, &b), 0);
+			assert_int_equal(gpuvm_bind_batch_add(b, &m0), 0);
+			assert_int_equal(gpuvm_bind_batch_add(b, &m1), 0);
+			assert_int_equal(gpuvm_bind_submit(vm, b, &o, &st), 0);
+			assert_int_equal(st.ops_submitted, pairs[i].want_ops);
+			assert_int_equal(st.ops_applied, pairs[i].want_ops);
+			gpuvm_bind_batch_destroy(b);
+		}
+		/* a batch that adds a region: its maps are not merged at all */
+		{
+			const struct gpuvm_bind_op ops2[] = {
+				{ .type = GPUVM_BIND_OP_MAP_SPARSE, .addr = 0x400000, .range = 4 * PG },
+				{ .type = GPUVM_BIND_OP_MAP, .handle = 1, .addr = 0x400000,
+				  .range = PG },
+				{ .type = GPUVM_BIND_OP_MAP, .handle = 1, .addr = 0x401000,
+				  .range = PG, .offset = PG },
+			};
+
+			assert_int_equal(gpuvm_bind_batch_create(NULL, &b), 0);
+			for (size_t i = 0; i < 3; i++)
+				assert_int_equal(gpuvm_bind_batch_add(b, &ops2[i]), 0);
+			assert_int_equal(gpuvm_bind_submit(vm, b, &o, &st), 0);
+			assert_int_equal(st.ops_submitted, 3);
+			gpuvm_bind_batch_destroy(b);
+		}
+	}
 	gpuvm_bind_vm_destroy(vm);
 	assert_int_equal(gpuvm_bind_dev_destroy(dev), 0);
 }
