@@ -232,7 +232,8 @@ static bool can_merge(const struct gpuvm_bind_op *a, const struct gpuvm_bind_op 
 		return false;
 	switch (a->type) {
 	case GPUVM_BIND_OP_MAP:
-		if (region_driver && (!regions || area_of(regions, a->addr) != area_of(regions, b->addr)))
+		if (region_driver &&
+		    (!regions || area_of(regions, a->addr) != area_of(regions, b->addr)))
 			return false;
 		return a->handle == b->handle && follows(a->offset, a->range, b->offset) &&
 		       !__builtin_add_overflow(a->offset, sum, &end);
@@ -253,7 +254,8 @@ size_t gpuvm__bind_coalesce(struct gpuvm_bind_op *ops, size_t n,
 	size_t w = 0;
 
 	for (size_t i = 0; i < n && regions; i++)
-		if (ops[i].type == GPUVM_BIND_OP_MAP_SPARSE || ops[i].type == GPUVM_BIND_OP_UNMAP_SPARSE)
+		if (ops[i].type == GPUVM_BIND_OP_MAP_SPARSE ||
+		    ops[i].type == GPUVM_BIND_OP_UNMAP_SPARSE)
 			regions = NULL; /* the regions change during the batch */
 	for (size_t i = 0; i < n; i++) {
 		if (w && can_merge(&ops[w - 1], &ops[i], region_vm != NULL, regions)) {
