@@ -59,6 +59,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -182,6 +183,8 @@ static pthread_once_t cap_once = PTHREAD_ONCE_INIT;
 static pthread_mutex_t cap_order = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t cap_lock = PTHREAD_MUTEX_INITIALIZER;
 static int cap_out = -1;	/* the trace; -1: capture off */
+static dev_t cap_out_dev;	/* the trace file's identity: the program may */
+static ino_t cap_out_ino;	/* close our fd behind close() (closefrom, dup2) */
 static bool cap_on;		/* written atomically under cap_lock or in cap_once */
 /*
  * The nodes: read under either lock; added, freed and their tables changed
@@ -205,6 +208,22 @@ __attribute__((format(printf, 1, 2))) static void emit(const char *fmt, ...)
 
 	if (cap_out < 0)
 		return;
+	/*
+	 * closefrom(), close_range() and dup2() bypass the wrapped close(): if
+	 * the number now names another file, it is the program's; stop rather
+	 * than write trace lines into it.
+	 */
+	{
+		struct stat st;
+
+		if (fstat(cap_out, &st) || st.st_dev != cap_out_dev || st.st_ino != cap_out_ino) {
+			cap_out = -1;
+			__atomic_store_n(&cap_on, false, __ATOMIC_RELEASE);
+			fprintf(stderr, "libgpuvm-trace: the trace's file descriptor was closed or "
+					"replaced by the program; capture stopped\n");
+			return;
+		}
+	}
 	va_start(ap, fmt);
 	n = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
 	va_end(ap);
@@ -281,6 +300,26 @@ static void cap_init(void)
 		fprintf(stderr, "libgpuvm-trace: out of memory; not capturing\n");
 		next_close(fd);
 		return;
+	}
+	{
+		/* out of the way of the low numbers programs close and reuse */
+		int high = fcntl(fd, F_DUPFD_CLOEXEC, 512);
+		struct stat st;
+
+		if (high >= 0) {
+			next_close(fd);
+			fd = high;
+		}
+		if (fstat(fd, &st)) {
+			fprintf(stderr, "libgpuvm-trace: %s: %s; not capturing\n", path,
+				strerror(errno));
+			gpuvm_bind_batch_destroy(cap_batch);
+			cap_batch = NULL;
+			next_close(fd);
+			return;
+		}
+		cap_out_dev = st.st_dev;
+		cap_out_ino = st.st_ino;
 	}
 	pthread_atfork(cap_atfork_prepare, cap_atfork_parent, cap_atfork_child);
 	cap_out = fd;
