@@ -683,7 +683,8 @@ static void run_commit(struct run *r)
 
 /* ---- check, preview, apply ---- */
 
-int gpuvm_bind_check(struct gpuvm_bind_vm *vm, const struct gpuvm_bind_batch *batch)
+/* Check @batch and run its phase 1; then commit it, or undo it for a dry run. */
+static int run_batch(struct gpuvm_bind_vm *vm, const struct gpuvm_bind_batch *batch, bool commit)
 {
 	struct run r = { .vm = vm };
 	int ret;
@@ -696,27 +697,22 @@ int gpuvm_bind_check(struct gpuvm_bind_vm *vm, const struct gpuvm_bind_batch *ba
 	ret = run_prepare(&r);
 	if (ret)
 		return ret;
-	run_unwind(&r);
+	if (commit)
+		run_commit(&r);
+	else
+		run_unwind(&r);
 	run_fini(&r);
 	return 0;
 }
 
+int gpuvm_bind_check(struct gpuvm_bind_vm *vm, const struct gpuvm_bind_batch *batch)
+{
+	return run_batch(vm, batch, false);
+}
+
 int gpuvm_bind_apply(struct gpuvm_bind_vm *vm, const struct gpuvm_bind_batch *batch)
 {
-	struct run r = { .vm = vm };
-	int ret;
-
-	ret = check_static(vm, batch);
-	if (ret)
-		return ret;
-	r.ops = batch->ops;
-	r.n = batch->n_ops;
-	ret = run_prepare(&r);
-	if (ret)
-		return ret;
-	run_commit(&r);
-	run_fini(&r);
-	return 0;
+	return run_batch(vm, batch, true);
 }
 
 struct touched {
