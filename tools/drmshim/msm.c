@@ -122,26 +122,13 @@ static int msm_submitqueue_new(struct shim_file *f, void *data)
 	return 0;
 }
 
-static struct shim_queue *msm_queue_find(struct shim_file *f, uint32_t id)
-{
-	size_t i;
-
-	for (i = 0; i < f->queues.n; i++) {
-		struct shim_queue *q = SHIM_AT(&f->queues, struct shim_queue, i);
-
-		if (q->id == id)
-			return q;
-	}
-	return NULL;
-}
-
 static int msm_submitqueue_close(struct shim_file *f, void *data)
 {
 	uint32_t id;
 	struct shim_queue *q;
 
 	memcpy(&id, data, sizeof(id));
-	q = msm_queue_find(f, id);
+	q = shim_queue_find(f, id);
 	if (!q)
 		return -ENOENT;
 	shim_arr_del(&f->queues, sizeof(*q), (size_t)(q - (struct shim_queue *)f->queues.v));
@@ -162,7 +149,7 @@ static int msm_vm_bind(struct shim_file *f, void *data)
 	if (rc)
 		return rc;
 	qid = gpuvm_bind_batch_queue(batch);
-	q = qid ? msm_queue_find(f, qid) : NULL;
+	q = qid ? shim_queue_find(f, qid) : NULL;
 	if (qid && !q)
 		rc = -ENOENT;
 	else if (!q || q->engine_class != 1)

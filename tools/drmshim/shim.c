@@ -245,6 +245,19 @@ struct shim_vm *shim_vm_find(struct shim_file *f, uint32_t id)
 	return NULL;
 }
 
+struct shim_queue *shim_queue_find(struct shim_file *f, uint32_t id)
+{
+	size_t i;
+
+	for (i = 0; i < f->queues.n; i++) {
+		struct shim_queue *q = SHIM_AT(&f->queues, struct shim_queue, i);
+
+		if (q->id == id)
+			return q;
+	}
+	return NULL;
+}
+
 int shim_vm_new(struct shim_file *f, uint32_t id, uint64_t start, uint64_t range,
 		uint64_t reserve_addr, uint64_t reserve_range, struct shim_vm **out)
 {

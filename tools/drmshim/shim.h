@@ -105,6 +105,8 @@ void shim_arr_free(struct shim_arr *a);
 struct shim_bo *shim_bo_find(struct shim_file *f, uint32_t handle);
 int shim_bo_new(struct shim_file *f, uint64_t size, uint32_t domain, uint32_t *handle);
 struct shim_vm *shim_vm_find(struct shim_file *f, uint32_t id);
+/* The file's exec (xe) or submit (msm) queue @id, or NULL. */
+struct shim_queue *shim_queue_find(struct shim_file *f, uint32_t id);
 int shim_vm_new(struct shim_file *f, uint32_t id, uint64_t start, uint64_t range,
 		uint64_t reserve_addr, uint64_t reserve_range, struct shim_vm **out);
 void shim_vm_drop(struct shim_file *f, struct shim_vm *v, bool dump);

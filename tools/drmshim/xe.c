@@ -188,19 +188,6 @@ static int xe_vm_destroy(struct shim_file *f, void *data)
 
 /* ---- exec queues ----------------------------------------------------------------- */
 
-static struct shim_queue *xe_queue_find(struct shim_file *f, uint32_t id)
-{
-	size_t i;
-
-	for (i = 0; i < f->queues.n; i++) {
-		struct shim_queue *q = SHIM_AT(&f->queues, struct shim_queue, i);
-
-		if (q->id == id)
-			return q;
-	}
-	return NULL;
-}
-
 static int xe_exec_queue_create(struct shim_file *f, void *data)
 {
 	struct gpuvm_abi_xe_exec_queue_create *a = data;
@@ -246,7 +233,7 @@ static int xe_exec_queue_destroy(struct shim_file *f, void *data)
 
 	if (a->pad || a->reserved[0] || a->reserved[1])
 		return -EINVAL;
-	q = xe_queue_find(f, a->exec_queue_id);
+	q = shim_queue_find(f, a->exec_queue_id);
 	if (!q)
 		return -ENOENT;
 	shim_arr_del(&f->queues, sizeof(*q), (size_t)(q - (struct shim_queue *)f->queues.v));
@@ -272,7 +259,7 @@ static int xe_vm_bind(struct shim_file *f, void *data)
 		return rc;
 	qid = gpuvm_bind_batch_queue(batch);
 	if (qid) {
-		struct shim_queue *q = xe_queue_find(f, qid);
+		struct shim_queue *q = shim_queue_find(f, qid);
 
 		if (!q) {
 			rc = -ENOENT;
